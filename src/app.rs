@@ -1,0 +1,131 @@
+//! The application state and the router: every layer and every domain router, in one place.
+//!
+//! Order of the layers a request passes (outermost first): observe (request id, access log, metrics,
+//! problem rendering, cancel-safety) → security headers → compression → timeout → body limit → routes.
+//! API routes add bearer authentication → idempotency → handler.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use metrics_exporter_prometheus::PrometheusHandle;
+use secrecy::ExposeSecret;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi as _;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::http::{health, idempotency, metrics, observe, openapi};
+use crate::{auth, users};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The effective configuration.
+    pub config: Arc<Config>,
+    /// The Prometheus recorder.
+    pub metrics: PrometheusHandle,
+    /// Redis, when configured.
+    pub redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl AppState {
+    /// Builds the state: connects Redis when configured and installs the metrics recorder.
+    pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+        let redis = match &config.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.expose_secret())?;
+                Some(redis::aio::ConnectionManager::new(client).await?)
+            }
+            None => None,
+        };
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            metrics: metrics::handle()?,
+            redis,
+        })
+    }
+}
+
+/// The API routes and their OpenAPI document.
+pub fn api() -> (Router<AppState>, OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest("/api/v1/auth", auth::routes::router())
+        .nest("/api/v1/me", auth::routes::me_router())
+        .nest("/api/v1/users", users::routes::router())
+        .nest("/api/v1/api-keys", auth::api_keys::router())
+        .split_for_parts();
+    (router, doc)
+}
+
+/// The whole OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi_document() -> OpenApi {
+    let (_, api_doc) = api();
+    let (_, ops_doc) = operations().split_for_parts();
+    let mut doc = api_doc;
+    doc.merge(ops_doc);
+    openapi::finish(doc)
+}
+
+fn operations() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(metrics::metrics))
+}
+
+/// Builds the complete router with every layer.
+pub fn build_router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let (api, _) = api();
+    let api = api
+        .layer(from_fn_with_state(state.clone(), idempotency::idempotency))
+        .layer(from_fn_with_state(
+            state.clone(),
+            auth::principal::authenticate,
+        ));
+    let (ops, _) = operations().split_for_parts();
+    let docs = SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi_document());
+
+    Router::new()
+        .merge(api)
+        .merge(ops)
+        .merge(docs)
+        .fallback(|| async { AppError::NotFound })
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(from_fn(observe::observe))
+        .with_state(state)
+}

@@ -1,0 +1,12 @@
+//! Authentication and authorization: passwords, sessions, bearer tokens, API keys and roles.
+
+pub mod api_keys;
+pub mod password;
+pub mod principal;
+pub mod repo;
+pub mod roles;
+pub mod routes;
+pub mod tokens;
+
+pub use principal::{Actor, CurrentUser};
+pub use roles::Role;

@@ -1,0 +1,175 @@
+//! Who is calling: the bearer-token middleware and the `CurrentUser` extractor.
+//!
+//! The middleware resolves `Authorization: Bearer <token>` (a login token or an API key) once per request
+//! and puts the [`CurrentUser`] in the request extensions. A request without credentials goes on
+//! anonymously and is refused with 401 by any handler that takes `CurrentUser`; a request with
+//! credentials that are wrong, expired or revoked is refused with 401 at once.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration as ChronoDuration;
+use uuid::Uuid;
+
+use super::{Role, repo, tokens};
+use crate::app::AppState;
+use crate::db::now;
+use crate::error::AppError;
+use crate::organizations::OrgId;
+
+/// A use of a credential is recorded at most this often, so that reads do not all turn into writes.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// What kind of credential authenticated the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A user with a login token.
+    User {
+        /// The account.
+        user_id: Uuid,
+        /// The session behind the token.
+        session_id: Uuid,
+    },
+    /// An API key.
+    ApiKey {
+        /// The key.
+        key_id: Uuid,
+    },
+}
+
+/// The authenticated caller: its organization (the tenant) and its role.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentUser {
+    /// The tenant every repository call is scoped to.
+    pub org: OrgId,
+    /// What the caller may do.
+    pub role: Role,
+    /// Who or what is calling.
+    pub actor: Actor,
+}
+
+impl CurrentUser {
+    /// The user id, when a person (not an API key) is calling.
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self.actor {
+            Actor::User { user_id, .. } => Some(user_id),
+            Actor::ApiKey { .. } => None,
+        }
+    }
+
+    /// The id idempotency keys and logs are attributed to: the user or the API key.
+    pub fn principal_id(&self) -> Uuid {
+        match self.actor {
+            Actor::User { user_id, .. } => user_id,
+            Actor::ApiKey { key_id } => key_id,
+        }
+    }
+
+    /// 403 unless the caller manages accounts (owner, admin).
+    pub fn require_account_manager(&self) -> Result<(), AppError> {
+        self.role.require(Role::Admin)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .copied()
+            .ok_or_else(|| AppError::Unauthorized("Send Authorization: Bearer <token>.".into()))
+    }
+}
+
+/// Identifiers the access log may show (never names or emails).
+#[derive(Debug, Clone, Copy)]
+pub struct LogIdentity {
+    /// Organization id.
+    pub org_id: Uuid,
+    /// User or API key id.
+    pub principal_id: Uuid,
+}
+
+/// Resolves the bearer token, if any, into a [`CurrentUser`].
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(header) = req.headers().get(AUTHORIZATION) else {
+        return next.run(req).await;
+    };
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 200)
+        .map(str::to_owned);
+    let Some(token) = token else {
+        return AppError::Unauthorized("The Authorization header must be Bearer <token>.".into())
+            .into_response();
+    };
+    match resolve(&state, &token).await {
+        Ok(Some(user)) => {
+            req.extensions_mut().insert(user);
+            let mut response = next.run(req).await;
+            response.extensions_mut().insert(LogIdentity {
+                org_id: user.org.0,
+                principal_id: user.principal_id(),
+            });
+            response
+        }
+        Ok(None) => AppError::Unauthorized("The token is invalid, expired or revoked.".into())
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn resolve(state: &AppState, token: &str) -> Result<Option<CurrentUser>, AppError> {
+    let db = state.db.conn();
+    let stale =
+        |t: chrono::DateTime<chrono::Utc>| now() - t > ChronoDuration::seconds(TOUCH_EVERY_SECS);
+    if token.starts_with(tokens::API_KEY_PREFIX) {
+        let Some(key) = repo::find_live_api_key(db, token).await? else {
+            return Ok(None);
+        };
+        let org = OrgId(key.model.organization_id);
+        if key.model.last_used_at.is_none_or(stale) {
+            repo::touch_api_key(db, org, key.model.id).await?;
+        }
+        return Ok(Some(CurrentUser {
+            org,
+            role: key.role,
+            actor: Actor::ApiKey {
+                key_id: key.model.id,
+            },
+        }));
+    }
+    let Some(session) =
+        repo::find_live_session(db, token, state.config.session_idle_timeout).await?
+    else {
+        return Ok(None);
+    };
+    let org = OrgId(session.user.organization_id);
+    let Some(role) = Role::parse(&session.user.role) else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "user {} has an unknown role",
+            session.user.id
+        )));
+    };
+    if stale(session.last_seen_at) {
+        repo::touch_session(db, org, session.id).await?;
+    }
+    Ok(Some(CurrentUser {
+        org,
+        role,
+        actor: Actor::User {
+            user_id: session.user.id,
+            session_id: session.id,
+        },
+    }))
+}

@@ -1,0 +1,330 @@
+//! The command line: `serve` (default), `migrate`, `config`, `user create-owner|reset-password`,
+//! `seed --demo`.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+
+use crate::app::{AppState, build_router};
+use crate::config::Config;
+use crate::db::Db;
+use crate::organizations::OrgId;
+use crate::organizations::service::{Signup, create_with_owner};
+use crate::users::model::{EmailAddress, UserChanges};
+
+/// FitnessCRM: the CRM personal trainers, studios and gyms run their business on.
+#[derive(Debug, Parser)]
+#[command(name = "fitnesscrm", version, about)]
+pub struct Cli {
+    /// A TOML configuration file (also FITNESSCRM_CONFIG).
+    #[arg(long, global = true, env = "FITNESSCRM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate (SQLite, or when migrate_on_start is set) and serve the API.
+    Serve(ServeArgs),
+    /// Apply pending database migrations once (the deploy step on PostgreSQL).
+    Migrate,
+    /// Print the effective configuration with secrets redacted.
+    Config,
+    /// Account recovery and bootstrap from the shell.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Fill the database with demo data.
+    Seed(SeedArgs),
+}
+
+/// `serve` options.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// HOST:PORT to listen on (overrides the `listen` setting).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+}
+
+/// `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an organization and its owner account.
+    CreateOwner {
+        /// The business name.
+        #[arg(long)]
+        organization: String,
+        /// The owner's name.
+        #[arg(long)]
+        name: String,
+        /// The owner's login email.
+        #[arg(long)]
+        email: String,
+        /// IANA time zone of the business.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password for an account and end its sessions.
+    ResetPassword {
+        /// The account's login email.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `seed` options.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// A small realistic demo organization with a printed login.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Parses the command line and runs the command.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("fitnesscrm: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&config);
+    let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => {
+            if let Some(listen) = args.listen {
+                config.listen = listen;
+            }
+            serve(config).await
+        }
+        Command::Migrate => Db::migrate(config.database_url.expose_secret())
+            .await
+            .map(|()| {
+                println!("migrations applied");
+            }),
+        Command::Config => {
+            print!("{}", config.redacted_toml());
+            Ok(())
+        }
+        Command::User(cmd) => user_command(config, cmd).await,
+        Command::Seed(args) => seed(config, args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fitnesscrm: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Migrates when configured, then serves until SIGTERM or Ctrl-C.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.is_sqlite() || config.migrate_on_start {
+        Db::migrate(config.database_url.expose_secret()).await?;
+    }
+    let db = Db::connect(&config).await?;
+    let pending = db.pending_migrations().await?;
+    if !pending.is_empty() {
+        anyhow::bail!(
+            "the database has {} pending migration(s); run `fitnesscrm migrate` first",
+            pending.len()
+        );
+    }
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (setting listen): {e}", config.listen))?;
+    let grace = config.shutdown_grace;
+    let state = AppState::new(db.clone(), config).await?;
+    tracing::info!(address = %listener.local_addr()?, "FitnessCRM is serving");
+    serve_until(listener, state, shutdown_signal(), grace).await?;
+    db.close().await.ok();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves on `listener` until `signal` completes, then gives in-flight requests `grace` to finish.
+pub async fn serve_until(
+    listener: TcpListener,
+    state: AppState,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let app = build_router(state);
+    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        signal.await;
+        tracing::info!("shutting down: no new connections, finishing requests in flight");
+        let _ = stopping_tx.send(true);
+    });
+    let deadline = async move {
+        let _ = stopping_rx.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = server => r.map_err(Into::into),
+        () = deadline => {
+            tracing::warn!("requests still running after the shutdown grace period; exiting anyway");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(SecretString, bool)> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        let p = s.trim_end_matches(['\n', '\r']).to_owned();
+        Ok((SecretString::from(p), false))
+    } else {
+        Ok((SecretString::from(crate::auth::password::generate()), true))
+    }
+}
+
+async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
+    Db::migrate(config.database_url.expose_secret()).await?;
+    let db = Db::connect(&config).await?;
+    match cmd {
+        UserCommand::CreateOwner {
+            organization,
+            name,
+            email,
+            timezone,
+            password_stdin,
+        } => {
+            let (password, generated) = read_or_generate_password(password_stdin)?;
+            let shown = generated.then(|| password.expose_secret().to_owned());
+            let (org, user) = create_with_owner(
+                &db,
+                Signup {
+                    organization_name: organization,
+                    name,
+                    email,
+                    password,
+                    timezone: Some(timezone),
+                    currency: None,
+                    locale: None,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            println!(
+                "organization {} ({}) created; owner {}",
+                org.name, org.slug, user.email
+            );
+            if let Some(p) = shown {
+                println!("password: {p}");
+            }
+        }
+        UserCommand::ResetPassword {
+            email,
+            password_stdin,
+        } => {
+            let email = EmailAddress::parse(&email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
+            let user = crate::users::repo::find_by_email(db.conn(), email.as_str())
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?
+                .ok_or_else(|| anyhow::anyhow!("no account has that email"))?;
+            let (password, generated) = read_or_generate_password(password_stdin)?;
+            crate::auth::password::check_policy(password.expose_secret(), email.as_str())
+                .map_err(|m| anyhow::anyhow!("password {m}"))?;
+            let shown = generated.then(|| password.expose_secret().to_owned());
+            let hash = crate::auth::password::hash(password).await?;
+            let org = OrgId(user.organization_id);
+            let txn = db.begin_write().await?;
+            crate::users::repo::update(
+                &txn,
+                org,
+                user.id,
+                None,
+                UserChanges {
+                    password_hash: Some(hash),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            crate::auth::repo::revoke_user_sessions(&txn, org, user.id, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            sea_orm::TransactionSession::commit(txn).await?;
+            println!(
+                "password reset for {}; every session of the account ended",
+                email.as_str()
+            );
+            if let Some(p) = shown {
+                println!("password: {p}");
+            }
+        }
+    }
+    db.close().await.ok();
+    Ok(())
+}
+
+fn describe(e: &crate::error::AppError) -> String {
+    match e {
+        crate::error::AppError::Validation(errors) => errors
+            .0
+            .iter()
+            .map(|(f, m)| format!("{f}: {}", m.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other
+            .to_problem()
+            .detail
+            .unwrap_or_else(|| other.to_string()),
+    }
+}
+
+async fn seed(config: Config, args: SeedArgs) -> anyhow::Result<()> {
+    if !args.demo {
+        anyhow::bail!("say what to seed: --demo");
+    }
+    Db::migrate(config.database_url.expose_secret()).await?;
+    let db = Db::connect(&config).await?;
+    let login = crate::seed::demo(&db).await?;
+    println!("demo organization {} created", login.slug);
+    println!("log in as {} with password {}", login.email, login.password);
+    db.close().await.ok();
+    Ok(())
+}

@@ -1,0 +1,415 @@
+//! Configuration: built-in defaults, then an optional TOML file, then environment variables.
+//!
+//! `DATABASE_URL` and `REDIS_URL` are read as everyone spells them; every other setting lives under the
+//! `FITNESSCRM_` prefix (`FITNESSCRM_LISTEN`, `FITNESSCRM_SESSION_IDLE_TIMEOUT`, ...). A secret may also
+//! come from a file named by the same variable with `_FILE` appended, which is how Docker and Kubernetes
+//! hand secrets over. Every setting is documented in `docs/CONFIGURATION.md`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The environment prefix of every setting except the two URLs.
+pub const ENV_PREFIX: &str = "FITNESSCRM_";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Pretty when standard error is a terminal, JSON otherwise.
+    Auto,
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The effective configuration of one process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// `sqlite://path?mode=rwc` (the default, under `./data/`) or `postgres://...`.
+    #[serde(serialize_with = "serialize_secret")]
+    pub database_url: SecretString,
+    /// Largest number of pooled database connections.
+    pub database_max_connections: u32,
+    /// How long a request waits for a pooled connection before failing with 503.
+    #[serde(with = "humantime_serde")]
+    pub database_acquire_timeout: Duration,
+    /// Run pending migrations when `serve` starts (PostgreSQL takes an advisory lock first).
+    pub migrate_on_start: bool,
+    /// Redis, for shared rate limits and caches when several instances run. Optional.
+    #[serde(serialize_with = "serialize_opt_secret", default)]
+    pub redis_url: Option<SecretString>,
+    /// `auto`, `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// A tracing filter directive such as `info` or `fitnesscrm=debug,info`.
+    pub log_level: String,
+    /// Whether anyone may sign up a new organization through the API.
+    pub signup_enabled: bool,
+    /// A session ends after this much time without use.
+    #[serde(with = "humantime_serde")]
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after login, however much it is used.
+    #[serde(with = "humantime_serde")]
+    pub session_absolute_timeout: Duration,
+    /// A request still running after this long is answered with 503.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Largest accepted JSON request body, in bytes.
+    pub max_body_bytes: usize,
+    /// After SIGTERM or Ctrl-C, how long in-flight requests may take before the process exits anyway.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    #[serde(serialize_with = "serialize_opt_secret", default)]
+    pub metrics_token: Option<SecretString>,
+    /// How long a stored `Idempotency-Key` result is replayed.
+    #[serde(with = "humantime_serde")]
+    pub idempotency_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: SecretString::from("sqlite://data/fitnesscrm.db?mode=rwc"),
+            database_max_connections: 16,
+            database_acquire_timeout: Duration::from_secs(5),
+            migrate_on_start: true,
+            redis_url: None,
+            log_format: LogFormat::Auto,
+            log_level: "info".to_owned(),
+            signup_enabled: true,
+            session_idle_timeout: Duration::from_secs(14 * 24 * 3600),
+            session_absolute_timeout: Duration::from_secs(30 * 24 * 3600),
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace: Duration::from_secs(20),
+            metrics_token: None,
+            idempotency_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// Configuration that cannot be used: the message names the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// Settings that hold secrets and may therefore also be read from `<VAR>_FILE`.
+const SECRET_SETTINGS: [(&str, &str); 3] = [
+    ("database_url", "DATABASE_URL"),
+    ("redis_url", "REDIS_URL"),
+    ("metrics_token", "FITNESSCRM_METRICS_TOKEN"),
+];
+
+impl Config {
+    /// Loads the configuration from defaults, the optional TOML file and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, &std::env::vars().collect::<Vec<_>>())
+    }
+
+    /// Loads the configuration from defaults, the optional TOML file and the given environment.
+    pub fn load_from(file: Option<&Path>, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let mut from_env: Vec<(String, String)> = Vec::new();
+        for (key, value) in env {
+            if let Some(setting) = key.strip_prefix(ENV_PREFIX) {
+                if setting == "CONFIG" || setting.ends_with("_FILE") {
+                    continue;
+                }
+                from_env.push((setting.to_ascii_lowercase(), value.clone()));
+            }
+        }
+        for (setting, var) in [("database_url", "DATABASE_URL"), ("redis_url", "REDIS_URL")] {
+            if let Some(value) = lookup(var) {
+                from_env.push((setting.to_owned(), value));
+            }
+        }
+        for (setting, var) in SECRET_SETTINGS {
+            let file_var = format!("{var}_FILE");
+            if let Some(path) = lookup(&file_var) {
+                let value = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError(format!("{file_var}: cannot read {path}: {e}")))?;
+                from_env.push((
+                    setting.to_owned(),
+                    value.trim_end_matches(['\n', '\r']).to_owned(),
+                ));
+            }
+        }
+        for (setting, value) in from_env {
+            // Values are read as booleans or numbers where they parse as one; secrets stay strings.
+            let value = if SECRET_SETTINGS.iter().any(|(s, _)| *s == setting) {
+                figment::value::Value::from(value)
+            } else {
+                parse_env_value(&value)
+            };
+            figment = figment.merge(Serialized::global(&setting, value));
+        }
+        let config: Config = figment.extract().map_err(|e| ConfigError(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url.expose_secret();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(
+                "database_url (DATABASE_URL): must start with sqlite:, postgres:// or postgresql://".into(),
+            ));
+        }
+        if let Some(redis) = &self.redis_url {
+            let r = redis.expose_secret();
+            if !(r.starts_with("redis://") || r.starts_with("rediss://") || r.starts_with("unix:"))
+            {
+                return Err(ConfigError(
+                    "redis_url (REDIS_URL): must start with redis://, rediss:// or unix:".into(),
+                ));
+            }
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError(
+                "database_max_connections: must be at least 1".into(),
+            ));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError("max_body_bytes: must be at least 1024".into()));
+        }
+        if self.session_idle_timeout.is_zero() || self.session_absolute_timeout.is_zero() {
+            return Err(ConfigError(
+                "session_idle_timeout and session_absolute_timeout: must be longer than zero"
+                    .into(),
+            ));
+        }
+        if self.request_timeout.is_zero() {
+            return Err(ConfigError(
+                "request_timeout: must be longer than zero".into(),
+            ));
+        }
+        if self.log_level.trim().is_empty()
+            || tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err()
+        {
+            return Err(ConfigError(format!(
+                "log_level: {:?} is not a valid filter (try info, debug or fitnesscrm=debug,info)",
+                self.log_level
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the configured database is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose_secret().starts_with("sqlite:")
+    }
+
+    /// The effective configuration as TOML with every secret replaced by `[redacted]`.
+    pub fn redacted_toml(&self) -> String {
+        toml_like(self)
+    }
+}
+
+fn parse_env_value(raw: &str) -> figment::value::Value {
+    use figment::value::Value;
+    if let Ok(b) = raw.parse::<bool>() {
+        return Value::from(b);
+    }
+    if let Ok(n) = raw.parse::<u64>() {
+        return Value::from(n);
+    }
+    Value::from(raw.to_owned())
+}
+
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let path = e.path.join(".");
+            let kind = e.kind.to_string();
+            if path.is_empty() {
+                kind
+            } else {
+                format!("{path}: {kind}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn serialize_secret<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(secret.expose_secret())
+}
+
+fn serialize_opt_secret<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(v) => s.serialize_some(v.expose_secret()),
+        None => s.serialize_none(),
+    }
+}
+
+fn toml_like(config: &Config) -> String {
+    let mut value = match serde_json::to_value(config) {
+        Ok(v) => v,
+        Err(e) => return format!("# cannot render configuration: {e}\n"),
+    };
+    if let Some(map) = value.as_object_mut() {
+        for (setting, _) in SECRET_SETTINGS {
+            if let Some(v) = map.get_mut(setting)
+                && !v.is_null()
+            {
+                *v = serde_json::Value::String("[redacted]".into());
+            }
+        }
+        // A database URL is useful to see without its password.
+        map.insert(
+            "database_url".into(),
+            serde_json::Value::String(redact_url_password(config.database_url.expose_secret())),
+        );
+        let mut out = String::new();
+        for (k, v) in map.iter() {
+            let rendered = match v {
+                serde_json::Value::Null => "# not set".to_owned(),
+                serde_json::Value::String(s) => format!("{s:?}"),
+                other => other.to_string(),
+            };
+            if v.is_null() {
+                out.push_str(&format!("# {k} = (not set)\n"));
+            } else {
+                out.push_str(&format!("{k} = {rendered}\n"));
+            }
+        }
+        return out;
+    }
+    String::new()
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:[redacted]@host/db`.
+pub fn redact_url_password(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:[redacted]@{host}");
+    }
+    url.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost_8080() {
+        let c = Config::load_from(None, &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert!(c.is_sqlite());
+        assert_eq!(
+            crate::db::sqlite_dir(c.database_url.expose_secret()).unwrap(),
+            PathBuf::from("data")
+        );
+    }
+
+    #[test]
+    fn environment_overrides_defaults_and_parses_durations() {
+        let c = Config::load_from(
+            None,
+            &env(&[
+                ("DATABASE_URL", "postgres://u:pw@localhost/db"),
+                ("FITNESSCRM_LISTEN", "0.0.0.0:9000"),
+                ("FITNESSCRM_SESSION_IDLE_TIMEOUT", "2h"),
+                ("FITNESSCRM_SIGNUP_ENABLED", "false"),
+            ]),
+        )
+        .unwrap();
+        assert!(!c.is_sqlite());
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.session_idle_timeout, Duration::from_secs(7200));
+        assert!(!c.signup_enabled);
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting() {
+        let err = Config::load_from(None, &env(&[("FITNESSCRM_LISTEN", "nonsense")])).unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = Config::load_from(None, &env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("database_url"), "{err}");
+        let err =
+            Config::load_from(None, &env(&[("FITNESSCRM_REQUEST_TIMEOUT", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("request_timeout"), "{err}");
+        let err = Config::load_from(None, &env(&[("FITNESSCRM_NO_SUCH_THING", "1")])).unwrap_err();
+        assert!(err.to_string().contains("no_such_thing"), "{err}");
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_are_redacted_when_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        std::fs::write(&path, "postgres://app:hunter22@db/crm\n").unwrap();
+        let c = Config::load_from(
+            None,
+            &env(&[
+                ("DATABASE_URL_FILE", path.to_str().unwrap()),
+                ("FITNESSCRM_METRICS_TOKEN", "tok"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.database_url.expose_secret(),
+            "postgres://app:hunter22@db/crm"
+        );
+        let printed = c.redacted_toml();
+        assert!(!printed.contains("hunter22"), "{printed}");
+        assert!(!printed.contains("\"tok\""), "{printed}");
+        assert!(
+            printed.contains("postgres://app:[redacted]@db/crm"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn toml_file_sits_between_defaults_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fitnesscrm.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:7000\"\nlog_level = \"debug\"\n",
+        )
+        .unwrap();
+        let c = Config::load_from(Some(&path), &env(&[("FITNESSCRM_LOG_LEVEL", "warn")])).unwrap();
+        assert_eq!(c.listen.port(), 7000);
+        assert_eq!(c.log_level, "warn");
+        let missing = Config::load_from(Some(&dir.path().join("nope.toml")), &[]).unwrap_err();
+        assert!(missing.to_string().contains("does not exist"));
+    }
+}

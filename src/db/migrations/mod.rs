@@ -1,0 +1,57 @@
+//! Append-only schema migrations, one file per change. Never edit a migration that has shipped:
+//! add a new one.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_organizations;
+mod m20261125_000002_create_users;
+mod m20261125_000003_create_sessions;
+mod m20261125_000004_create_api_keys;
+mod m20261125_000005_create_idempotency_keys;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_organizations::Migration),
+            Box::new(m20261125_000002_create_users::Migration),
+            Box::new(m20261125_000003_create_sessions::Migration),
+            Box::new(m20261125_000004_create_api_keys::Migration),
+            Box::new(m20261125_000005_create_idempotency_keys::Migration),
+        ]
+    }
+}
+
+/// The columns every business table carries.
+pub(crate) fn timestamps(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
+    table
+        .col(
+            ColumnDef::new(Alias::new("created_at"))
+                .timestamp_with_time_zone()
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Alias::new("updated_at"))
+                .timestamp_with_time_zone()
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Alias::new("version"))
+                .big_integer()
+                .not_null()
+                .default(1),
+        )
+}
+
+/// A foreign key to `organizations(id)` that removes the rows with their organization.
+pub(crate) fn org_fk(table: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_organization"))
+        .from(Alias::new(table), Alias::new("organization_id"))
+        .to(Alias::new("organizations"), Alias::new("id"))
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}

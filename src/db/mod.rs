@@ -1,0 +1,206 @@
+//! The database: connecting to SQLite or PostgreSQL (chosen by the URL at run time), migrations, and
+//! the sea-orm entities. Only `repo.rs` files and this module talk to the database.
+
+pub mod entities;
+pub mod migrations;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::sqlx::sqlite::{SqliteAutoVacuum, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use crate::config::Config;
+
+/// Which engine a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// Production.
+    Postgres,
+}
+
+/// The application's database handle: a pool plus the knowledge of which engine is behind it.
+#[derive(Debug, Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    backend: Backend,
+}
+
+/// A fixed key for the PostgreSQL advisory lock that serialises migrations across instances.
+const MIGRATION_LOCK_KEY: i64 = 0x0046_4352_4d4d_4947; // "FCRMMIG"
+
+impl Db {
+    /// Connects a pool to the configured database, creating the SQLite directory when needed.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        Self::connect_url(
+            config.database_url.expose_secret(),
+            config.database_max_connections,
+            config.database_acquire_timeout,
+        )
+        .await
+    }
+
+    /// Connects a pool to a database URL.
+    pub async fn connect_url(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        if backend == Backend::Sqlite
+            && let Some(dir) = sqlite_dir(url)
+        {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("creating the SQLite directory {}", dir.display()))?;
+        }
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(if backend == Backend::Sqlite { 1 } else { 0 })
+            .acquire_timeout(acquire_timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .idle_timeout(Duration::from_secs(300))
+            .sqlx_logging(false);
+        if backend == Backend::Sqlite {
+            options.map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .auto_vacuum(SqliteAutoVacuum::Incremental)
+                    .pragma("secure_delete", "FAST")
+                    .create_if_missing(true)
+            });
+        }
+        let conn = Database::connect(options)
+            .await
+            .context("connecting to the database (check database_url / DATABASE_URL)")?;
+        Ok(Self { conn, backend })
+    }
+
+    /// The pool, for repositories (`&impl ConnectionTrait`).
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that a transaction that reads
+    /// before it writes waits for the write lock up front (honouring the busy timeout) instead of
+    /// failing with SQLITE_BUSY when it tries to upgrade.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.conn.begin_with_options(options).await
+    }
+
+    /// A round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    /// Pooled connections (in use, idle).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+                (pool.size().saturating_sub(idle), idle)
+            }
+            Backend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+                (pool.size().saturating_sub(idle), idle)
+            }
+        }
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+
+    /// Applies pending migrations. On PostgreSQL they run on one dedicated connection holding an
+    /// advisory lock, so several instances starting together migrate once, one after the other.
+    pub async fn migrate(url: &str) -> anyhow::Result<()> {
+        let db = Self::connect_url(url, 1, Duration::from_secs(60)).await?;
+        let result = match db.backend {
+            Backend::Sqlite => migrations::Migrator::up(db.conn(), None).await,
+            Backend::Postgres => {
+                let lock = Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_advisory_lock($1)",
+                    [MIGRATION_LOCK_KEY.into()],
+                );
+                db.conn()
+                    .execute_raw(lock)
+                    .await
+                    .context("taking the migration lock")?;
+                let result = migrations::Migrator::up(db.conn(), None).await;
+                let unlock = Statement::from_sql_and_values(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_advisory_unlock($1)",
+                    [MIGRATION_LOCK_KEY.into()],
+                );
+                db.conn()
+                    .execute_raw(unlock)
+                    .await
+                    .context("releasing the migration lock")?;
+                result
+            }
+        };
+        db.close().await.ok();
+        result.context("applying migrations")
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> anyhow::Result<Vec<String>> {
+        let pending = migrations::Migrator::get_pending_migrations(self.conn()).await?;
+        Ok(pending.iter().map(|m| m.name().to_owned()).collect())
+    }
+}
+
+/// The directory of a SQLite database file URL, if it names one.
+pub fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Into::into)
+}
+
+/// A new UUIDv7 id: unique and ordered by creation time.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// The current time, truncated to the microsecond that both databases store.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}

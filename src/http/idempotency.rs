@@ -1,0 +1,192 @@
+//! `Idempotency-Key` on POST: a retried request with the same key and body gets the first successful
+//! result, the same key with another body a 422, and a retry while the first is still running a 409.
+//! A request that failed does not hold its key, so the client can correct it and retry.
+//!
+//! Keys are scoped to the authenticated principal (user or API key) and kept for `idempotency_ttl`.
+//! Anonymous POSTs (sign-up, login) ignore the header: sign-up is protected by the unique email, and a
+//! replayed login response would hand a fresh token to whoever repeats the key.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration as ChronoDuration;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::entities::idempotency_keys::{self, Column};
+use crate::db::{new_id, now};
+use crate::error::{AppError, AppResult};
+
+/// The request header.
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Marks a replayed response.
+pub static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// Stored responses larger than this are not kept (the request still runs once).
+const MAX_STORED_BODY: usize = 256 * 1024;
+
+/// See the module documentation.
+pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match handle(state, req, next).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle(state: AppState, req: Request, next: Next) -> AppResult<Response> {
+    if req.method() != Method::POST {
+        return Ok(next.run(req).await);
+    }
+    let (Some(key), Some(user)) = (
+        req.headers().get(&IDEMPOTENCY_KEY),
+        req.extensions().get::<CurrentUser>().copied(),
+    ) else {
+        return Ok(next.run(req).await);
+    };
+    let key = key
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| {
+            AppError::bad_param("Idempotency-Key", "must be 1 to 255 visible characters")
+        })?
+        .to_owned();
+
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, state.config.max_body_bytes)
+        .await
+        .map_err(|_| {
+            AppError::PayloadTooLarge(
+                "The request body is larger than this endpoint accepts.".into(),
+            )
+        })?;
+    let mut hasher = Sha256::new();
+    hasher.update(parts.method.as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(parts.uri.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&bytes);
+    let request_hash = hex::encode(hasher.finalize());
+
+    let db = state.db.conn();
+    let principal = user.principal_id();
+    let expired_before = now()
+        - ChronoDuration::from_std(state.config.idempotency_ttl).unwrap_or(ChronoDuration::days(1));
+    idempotency_keys::Entity::delete_many()
+        .filter(Column::PrincipalId.eq(principal))
+        .filter(Column::Key.eq(&key))
+        .filter(Column::CreatedAt.lt(expired_before))
+        .exec(db)
+        .await?;
+
+    // Claim the key; if someone holds it already, replay or refuse.
+    let claim_id = new_id();
+    let inserted = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
+        id: Set(claim_id),
+        organization_id: Set(user.org.0),
+        principal_id: Set(principal),
+        key: Set(key.clone()),
+        request_hash: Set(request_hash.clone()),
+        status_code: Set(None),
+        response_body: Set(None),
+        location: Set(None),
+        created_at: Set(now()),
+    })
+    .on_conflict(
+        OnConflict::columns([Column::PrincipalId, Column::Key])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    if inserted == 0 {
+        let existing = idempotency_keys::Entity::find()
+            .filter(Column::PrincipalId.eq(principal))
+            .filter(Column::Key.eq(&key))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::conflict("This Idempotency-Key was just released; retry."))?;
+        if existing.request_hash != request_hash {
+            return Err(AppError::Unprocessable(
+                "This Idempotency-Key was used with a different request body.".into(),
+            ));
+        }
+        return match (existing.status_code, existing.response_body) {
+            (Some(status), Some(body)) => Ok(replay(status, body, existing.location)),
+            _ => Err(AppError::conflict(
+                "A request with this Idempotency-Key is still in progress.",
+            )),
+        };
+    }
+
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let status = response.status();
+    if !status.is_success() {
+        // Only successes are replayed: after an error the client may correct the request and retry
+        // with the same key.
+        idempotency_keys::Entity::delete_by_id(claim_id)
+            .exec(db)
+            .await?;
+        return Ok(response);
+    }
+    let (resp_parts, body) = response.into_parts();
+    let Ok(body_bytes) = to_bytes(body, MAX_STORED_BODY).await else {
+        idempotency_keys::Entity::delete_by_id(claim_id)
+            .exec(db)
+            .await?;
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "response too large to store for idempotency"
+        )));
+    };
+    let location = resp_parts
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    idempotency_keys::Entity::update_many()
+        .col_expr(
+            Column::StatusCode,
+            sea_orm::sea_query::Expr::value(i32::from(status.as_u16())),
+        )
+        .col_expr(
+            Column::ResponseBody,
+            sea_orm::sea_query::Expr::value(String::from_utf8_lossy(&body_bytes).into_owned()),
+        )
+        .col_expr(Column::Location, sea_orm::sea_query::Expr::value(location))
+        .filter(Column::Id.eq(claim_id))
+        .exec(db)
+        .await?;
+    Ok(Response::from_parts(resp_parts, Body::from(body_bytes)))
+}
+
+fn replay(status: i32, body: String, location: Option<String>) -> Response {
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if status != StatusCode::NO_CONTENT {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    headers.insert(
+        IDEMPOTENT_REPLAYED.clone(),
+        HeaderValue::from_static("true"),
+    );
+    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, loc);
+    }
+    response
+}

@@ -1,0 +1,163 @@
+//! The outermost middleware: request id, one access-log line per request, HTTP metrics, and the
+//! rendering of problem+json bodies (with the request id) for every error response, including those
+//! made by axum and tower layers (404, 405, 408, 413) that know nothing about problems.
+//!
+//! It also runs the rest of the stack in its own task, so a client that disconnects cannot cancel a
+//! request half-way: the work completes or rolls back as it would have, and only the answer is lost.
+//! (sqlx 0.9 can return a pooled connection in the middle of a transaction when a `BEGIN` is
+//! cancelled; a request future that is never cancelled never hits that.)
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+
+use crate::auth::principal::LogIdentity;
+use crate::error::{AppError, InternalCause, Problem, problem};
+
+/// The request id header, echoed on every response.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request, in the request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// See the module documentation.
+pub async fn observe(mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_safe_request_id(v))
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+
+    let response = match tokio::spawn(next.run(req)).await {
+        Ok(response) => response,
+        Err(join_error) => {
+            AppError::Internal(anyhow::anyhow!("request handler panicked: {join_error}"))
+                .into_response()
+        }
+    };
+    let mut response = finish_problem(response, &request_id).await;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID.clone(), v);
+    }
+
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    let identity = response.extensions().get::<LogIdentity>().copied();
+    let org_id = identity.map(|i| i.org_id.to_string()).unwrap_or_default();
+    let principal_id = identity
+        .map(|i| i.principal_id.to_string())
+        .unwrap_or_default();
+    if let Some(InternalCause(cause)) = response.extensions().get::<InternalCause>() {
+        tracing::error!(request.id = %request_id, http.route = %route, error.cause = %cause, "request failed");
+    }
+    tracing::info!(
+        request.id = %request_id,
+        http.method = %method,
+        http.route = %route,
+        http.status = status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        org.id = %org_id,
+        user.id = %principal_id,
+        "request"
+    );
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("fitnesscrm_http_requests_total", &labels).increment(1);
+    metrics::histogram!("fitnesscrm_http_request_duration_seconds", &labels)
+        .record(elapsed.as_secs_f64());
+    response
+}
+
+fn is_safe_request_id(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// Renders the problem of an error response with the request id; gives error responses from layers
+/// outside our handlers a problem body of their own.
+async fn finish_problem(response: Response, request_id: &str) -> Response {
+    let status = response.status();
+    if let Some(p) = response.extensions().get::<Problem>().cloned() {
+        return render(response, p, request_id);
+    }
+    if status.as_u16() < 400 || is_problem(&response) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // Error bodies from axum and tower layers are short plain text: keep it as the detail.
+    let detail = match body.collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes())
+            .trim()
+            .to_owned(),
+        Err(_) => String::new(),
+    };
+    let detail = match status {
+        StatusCode::NOT_FOUND => "No such resource.".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "This path does not accept this method.".to_owned(),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE if detail.is_empty() => {
+            "The request took too long and was stopped.".to_owned()
+        }
+        _ if detail.is_empty() => status.canonical_reason().unwrap_or("Error").to_owned(),
+        _ => detail,
+    };
+    let response = Response::from_parts(parts, Body::empty());
+    render(
+        response,
+        problem(status, Some(detail), None, None),
+        request_id,
+    )
+}
+
+fn is_problem(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"))
+}
+
+fn render(response: Response, mut p: Problem, request_id: &str) -> Response {
+    p.request_id = request_id.to_owned();
+    let (mut parts, _) = response.into_parts();
+    let body = serde_json::to_vec(&p).unwrap_or_default();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.extensions.remove::<Problem>();
+    Response::from_parts(parts, Body::from(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_plain_request_ids_are_echoed() {
+        assert!(is_safe_request_id("abc-123_x.y"));
+        assert!(!is_safe_request_id(""));
+        assert!(!is_safe_request_id("a b"));
+        assert!(!is_safe_request_id(&"a".repeat(65)));
+        assert!(!is_safe_request_id("<script>"));
+    }
+}

@@ -1,0 +1,127 @@
+//! The OpenAPI 3.1 document: paths come from the handlers' annotations as they are routed; this module
+//! adds what is common to all of them (security, the standard error responses) in one place, so the
+//! document cannot forget an error status a route can return.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+
+/// Top-level information about the API.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "FitnessCRM API",
+        description = "The open API of FitnessCRM, on every plan. Errors are RFC 9457 problem+json documents.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+    ),
+    components(schemas(crate::error::Problem)),
+    tags(
+        (name = "auth", description = "Sign-up, login, logout and the current account"),
+        (name = "users", description = "Staff and portal accounts (owner and admin)"),
+        (name = "api-keys", description = "Long-lived API credentials (owner and admin)"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Operations that anyone may call without credentials.
+const PUBLIC_OPERATIONS: [&str; 5] = [
+    "/api/v1/auth/signup",
+    "/api/v1/auth/login",
+    "/health/live",
+    "/health/ready",
+    "/metrics",
+];
+
+/// Adds the bearer security scheme and the standard error responses to every operation.
+pub fn finish(mut doc: OpenApi) -> OpenApi {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "A login token from POST /api/v1/auth/login or an API key",
+                ))
+                .build(),
+        ),
+    );
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let public = PUBLIC_OPERATIONS.contains(&path.as_str());
+        let has_id = path.contains('{');
+        let api = path.starts_with("/api/");
+        let ops: [(&str, Option<&mut Operation>); 4] = [
+            ("get", item.get.as_mut()),
+            ("post", item.post.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("delete", item.delete.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            if !public {
+                op.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+            }
+            if !api {
+                continue;
+            }
+            let mut add = |status: &str, description: &str| {
+                if !op.responses.responses.contains_key(status) {
+                    op.responses
+                        .responses
+                        .insert(status.to_owned(), problem_response(description).into());
+                }
+            };
+            add(
+                "400",
+                "Malformed request: bad JSON, parameter, cursor or header",
+            );
+            if !public {
+                add(
+                    "401",
+                    "Not authenticated: missing, invalid, expired or revoked token",
+                );
+                add("403", "Authenticated but not allowed");
+            }
+            if has_id {
+                add("404", "No such resource in the caller's organization");
+            }
+            if method == "post" || method == "patch" {
+                add("413", "Body too large");
+                add("415", "Body is not application/json");
+                add(
+                    "422",
+                    "Validation failed; every bad field is listed in errors",
+                );
+            }
+            if method == "post" && !public {
+                add(
+                    "409",
+                    "Conflict, or a request with this Idempotency-Key is still running",
+                );
+            }
+            add("429", "Rate limited; see Retry-After");
+            add("500", "Unexpected error; logged with the request id");
+            add(
+                "503",
+                "The database is unavailable or the request timed out",
+            );
+        }
+    }
+    doc
+}
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}

@@ -1,0 +1,216 @@
+//! Cursor pagination: `limit`, `cursor`, `sort`, `include_total`, the `{items, next_cursor, total}`
+//! envelope, and the keyset condition that makes every page an index range scan.
+//!
+//! A cursor is opaque to clients: URL-safe base64 of the sort it was made for, the sort value of the
+//! last item and that item's id (the tie-breaker). A cursor made for another sort is a 400.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// Default page size.
+pub const DEFAULT_LIMIT: u64 = 50;
+/// Largest page size.
+pub const MAX_LIMIT: u64 = 200;
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// The number of items matching the filter, when `include_total=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// The type of a sortable column, which says how its cursor value is read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKind {
+    /// A text column.
+    Text,
+    /// A timestamp column.
+    Time,
+}
+
+/// A field a list may be sorted by.
+#[derive(Debug, Clone, Copy)]
+pub struct SortField<C> {
+    /// The public name in `sort`.
+    pub name: &'static str,
+    /// The column behind it.
+    pub column: C,
+    /// Its type.
+    pub kind: SortKind,
+}
+
+/// A value of a sort column, as carried in a cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    /// A timestamp (tried first: a text that parses as one would be ambiguous, so kinds are checked).
+    Time(DateTime<Utc>),
+    /// A text.
+    Text(String),
+}
+
+impl SortValue {
+    fn into_db(self) -> sea_orm::Value {
+        match self {
+            SortValue::Time(t) => t.into(),
+            SortValue::Text(s) => s.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CursorData {
+    s: String,
+    v: SortValue,
+    id: Uuid,
+}
+
+/// The list parameters every list endpoint accepts, validated.
+#[derive(Debug, Clone)]
+pub struct PageRequest<C> {
+    /// Page size.
+    pub limit: u64,
+    /// The field sorted by.
+    pub field: SortField<C>,
+    /// Descending?
+    pub desc: bool,
+    sort: String,
+    after: Option<(SortValue, Uuid)>,
+    /// Whether to count all matches.
+    pub include_total: bool,
+}
+
+impl<C: ColumnTrait> PageRequest<C> {
+    /// Validates `limit`, `sort` (one of `fields`, `-` for descending) and `cursor`.
+    pub fn parse(
+        fields: &[SortField<C>],
+        default_sort: &str,
+        limit: Option<u64>,
+        cursor: Option<&str>,
+        sort: Option<&str>,
+        include_total: Option<bool>,
+    ) -> Result<Self, AppError> {
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(AppError::bad_param(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
+        }
+        let sort = sort.unwrap_or(default_sort).to_owned();
+        let (desc, name) = match sort.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, sort.as_str()),
+        };
+        let Some(field) = fields.iter().find(|f| f.name == name).copied() else {
+            let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+            return Err(AppError::bad_param(
+                "sort",
+                format!(
+                    "must be one of {}, optionally prefixed with -",
+                    names.join(", ")
+                ),
+            ));
+        };
+        let after = match cursor {
+            None | Some("") => None,
+            Some(raw) => {
+                let bad = || AppError::bad_param("cursor", "is not a cursor from this list");
+                let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+                let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+                let kind_ok = matches!(
+                    (&data.v, field.kind),
+                    (SortValue::Time(_), SortKind::Time) | (SortValue::Text(_), SortKind::Text)
+                );
+                if data.s != sort || !kind_ok {
+                    return Err(AppError::bad_param(
+                        "cursor",
+                        "was made for another sort order",
+                    ));
+                }
+                Some((data.v, data.id))
+            }
+        };
+        Ok(Self {
+            limit,
+            field,
+            desc,
+            sort,
+            after,
+            include_total: include_total.unwrap_or(false),
+        })
+    }
+
+    /// Orders `select` by the sort field and id, starts it after the cursor and fetches one row more
+    /// than the page, which tells whether there is a next page.
+    pub fn apply<E>(&self, select: Select<E>, id_column: E::Column) -> Select<E>
+    where
+        E: EntityTrait<Column = C>,
+    {
+        let order = if self.desc { Order::Desc } else { Order::Asc };
+        let mut select = select;
+        if let Some((value, id)) = self.after.clone() {
+            let value = value.into_db();
+            let col = self.field.column;
+            let cond = if self.desc {
+                Condition::any()
+                    .add(col.lt(value.clone()))
+                    .add(Condition::all().add(col.eq(value)).add(id_column.lt(id)))
+            } else {
+                Condition::any()
+                    .add(col.gt(value.clone()))
+                    .add(Condition::all().add(col.eq(value)).add(id_column.gt(id)))
+            };
+            select = select.filter(cond);
+        }
+        select
+            .order_by(self.field.column, order.clone())
+            .order_by(id_column, order)
+            .limit(self.limit + 1)
+    }
+
+    /// Cuts the fetched rows to the page and makes the cursor of the next page from the last item.
+    pub fn finish<M, T>(
+        &self,
+        mut rows: Vec<M>,
+        key: impl Fn(&M) -> (SortValue, Uuid),
+        map: impl FnMut(M) -> Result<T, AppError>,
+        total: Option<u64>,
+    ) -> Result<Page<T>, AppError> {
+        let has_more = rows.len() as u64 > self.limit;
+        rows.truncate(usize::try_from(self.limit).unwrap_or(usize::MAX));
+        let next_cursor = if has_more {
+            rows.last().map(|last| {
+                let (v, id) = key(last);
+                let data = CursorData {
+                    s: self.sort.clone(),
+                    v,
+                    id,
+                };
+                URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
+            })
+        } else {
+            None
+        };
+        let items = rows.into_iter().map(map).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor,
+            total,
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! The query-string extractor: a malformed or unknown parameter is a 400 that names it.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldErrors};
+
+/// Like `axum::extract::Query`, with problem+json rejections naming the parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parse_query(parts.uri.query().unwrap_or_default()).map(Self)
+    }
+}
+
+/// Parses a query string into `T`, naming the offending parameter on failure.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let field = if path == "." || path.is_empty() {
+            message.split('`').nth(1).unwrap_or("query").to_owned()
+        } else {
+            path
+        };
+        let mut errors = FieldErrors::new();
+        errors.add(field.clone(), message.clone());
+        AppError::BadRequest(
+            format!("Invalid query parameter {field}: {message}"),
+            Some(errors),
+        )
+    })
+}

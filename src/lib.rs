@@ -1,0 +1,15 @@
+//! FitnessCRM: the CRM that personal trainers, studios and gyms run their business on.
+//!
+//! One binary serves the JSON API under `/api/v1`, the operations endpoints and (later) the web UI.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod organizations;
+pub mod seed;
+pub mod telemetry;
+pub mod users;

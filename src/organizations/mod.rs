@@ -1,0 +1,7 @@
+//! Organizations: the tenants. Nothing ever crosses between two of them.
+
+pub mod model;
+pub mod repo;
+pub mod service;
+
+pub use model::{OrgId, Organization};

@@ -1,0 +1,108 @@
+//! Creating an organization together with its first owner: sign-up, the shell and the demo seed all
+//! come through here.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::OrgId;
+use super::model::{Organization, parse_org_name, parse_timezone, slugify};
+use super::repo::{self, NewOrganization};
+use crate::auth::{Role, password};
+use crate::db::Db;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::users::User;
+use crate::users::model::{EmailAddress, NewUser, parse_text};
+
+/// What a new business tells us about itself and its owner.
+#[derive(Debug)]
+pub struct Signup {
+    /// Business name.
+    pub organization_name: String,
+    /// Owner's name.
+    pub name: String,
+    /// Owner's login email.
+    pub email: String,
+    /// Owner's password.
+    pub password: SecretString,
+    /// IANA time zone; UTC when absent.
+    pub timezone: Option<String>,
+    /// ISO currency; EUR when absent.
+    pub currency: Option<String>,
+    /// Locale; `en` when absent.
+    pub locale: Option<String>,
+}
+
+/// Validates every field at once, then creates the organization and its owner in one transaction.
+pub async fn create_with_owner(db: &Db, signup: Signup) -> AppResult<(Organization, User)> {
+    let mut errors = FieldErrors::new();
+    let org_name = errors.check(
+        "organization_name",
+        parse_org_name(&signup.organization_name),
+    );
+    let name = errors.check("name", parse_text(&signup.name, 100));
+    let email = errors.check("email", EmailAddress::parse(&signup.email));
+    errors.check(
+        "password",
+        password::check_policy(signup.password.expose_secret(), &signup.email),
+    );
+    let timezone = errors.check(
+        "timezone",
+        parse_timezone(signup.timezone.as_deref().unwrap_or("UTC")),
+    );
+    let currency = errors.check(
+        "currency",
+        super::model::parse_currency(signup.currency.as_deref().unwrap_or("EUR")),
+    );
+    let locale = errors.check(
+        "locale",
+        super::model::parse_locale(signup.locale.as_deref().unwrap_or("en")),
+    );
+    let (
+        Some(org_name),
+        Some(name),
+        Some(email),
+        Some(timezone),
+        Some(currency),
+        Some(locale),
+        true,
+    ) = (
+        org_name,
+        name,
+        email,
+        timezone,
+        currency,
+        locale,
+        errors.is_empty(),
+    )
+    else {
+        return Err(AppError::Validation(errors));
+    };
+    let password_hash = password::hash(signup.password).await?;
+
+    let txn = db.begin_write().await?;
+    let org = repo::insert(
+        &txn,
+        NewOrganization {
+            slug: slugify(&org_name),
+            name: org_name,
+            timezone,
+            currency,
+            locale,
+        },
+    )
+    .await?;
+    let user = crate::users::repo::insert(
+        &txn,
+        OrgId(org.id),
+        NewUser {
+            name,
+            email,
+            role: Role::Owner,
+            password_hash,
+            active: true,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(org.id = %org.id, user.id = %user.id, "organization created");
+    Ok((org, user))
+}

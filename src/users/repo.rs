@@ -1,0 +1,261 @@
+//! Database access for users. Every function but the login lookup takes the tenant first.
+
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::model::{NewUser, User, UserChanges, normalize};
+use crate::auth::Role;
+use crate::db::entities::users::{self, Column};
+use crate::db::{Backend, new_id, now};
+use crate::error::{AppError, AppResult};
+use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
+use crate::organizations::OrgId;
+
+/// The fields `GET /users` sorts by.
+pub const SORT_FIELDS: [SortField<Column>; 3] = [
+    SortField {
+        name: "created_at",
+        column: Column::CreatedAt,
+        kind: SortKind::Time,
+    },
+    SortField {
+        name: "name",
+        column: Column::NameNormalized,
+        kind: SortKind::Text,
+    },
+    SortField {
+        name: "email",
+        column: Column::EmailNormalized,
+        kind: SortKind::Text,
+    },
+];
+
+fn to_user(m: users::Model) -> AppResult<User> {
+    User::try_from(m).map_err(AppError::Internal)
+}
+
+/// Inserts a new account. A taken email is a 409.
+pub async fn insert(db: &impl ConnectionTrait, org: OrgId, new: NewUser) -> AppResult<User> {
+    ensure_email_free(db, new.email.as_str(), None).await?;
+    let at = now();
+    let model = users::ActiveModel {
+        id: Set(new_id()),
+        organization_id: Set(org.0),
+        name_normalized: Set(normalize(&new.name)),
+        name: Set(new.name),
+        email: Set(new.email.as_str().to_owned()),
+        email_normalized: Set(new.email.as_str().to_owned()),
+        password_hash: Set(new.password_hash),
+        role: Set(new.role.as_str().to_owned()),
+        active: Set(new.active),
+        last_login_at: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+    };
+    let m = users::Entity::insert(model)
+        .exec_with_returning(db)
+        .await
+        .map_err(email_conflict)?;
+    to_user(m)
+}
+
+async fn ensure_email_free(
+    db: &impl ConnectionTrait,
+    email: &str,
+    except: Option<Uuid>,
+) -> AppResult<()> {
+    let mut q = users::Entity::find().filter(Column::EmailNormalized.eq(email));
+    if let Some(id) = except {
+        q = q.filter(Column::Id.ne(id));
+    }
+    if q.count(db).await? > 0 {
+        return Err(AppError::conflict(
+            "An account with this email already exists.",
+        ));
+    }
+    Ok(())
+}
+
+fn email_conflict(e: sea_orm::DbErr) -> AppError {
+    match AppError::from(e) {
+        AppError::Conflict { .. } => {
+            AppError::conflict("An account with this email already exists.")
+        }
+        other => other,
+    }
+}
+
+/// One account of the organization.
+pub async fn get(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<Option<User>> {
+    users::Entity::find_by_id(id)
+        .filter(Column::OrganizationId.eq(org.0))
+        .one(db)
+        .await?
+        .map(to_user)
+        .transpose()
+}
+
+/// The stored row behind a login email, in any organization: the email is the login identity and the
+/// organization is what it leads to. The only user query not scoped by a tenant.
+pub async fn find_for_login(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<users::Model>> {
+    Ok(users::Entity::find()
+        .filter(Column::EmailNormalized.eq(email))
+        .one(db)
+        .await?)
+}
+
+/// An account by its login email, in any organization: for shell recovery (`user reset-password`).
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<User>> {
+    find_for_login(db, email).await?.map(to_user).transpose()
+}
+
+/// A page of the organization's accounts; `q` matches the start of the name or email.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    page: &PageRequest<Column>,
+    q: Option<&str>,
+    role: Option<Role>,
+) -> AppResult<Page<User>> {
+    let mut cond = Condition::all().add(Column::OrganizationId.eq(org.0));
+    if let Some(q) = q.map(normalize).filter(|q| !q.is_empty()) {
+        cond = cond.add(
+            Condition::any()
+                .add(Column::NameNormalized.starts_with(&q))
+                .add(Column::EmailNormalized.starts_with(&q)),
+        );
+    }
+    if let Some(role) = role {
+        cond = cond.add(Column::Role.eq(role.as_str()));
+    }
+    let total = if page.include_total {
+        Some(users::Entity::find().filter(cond.clone()).count(db).await?)
+    } else {
+        None
+    };
+    let rows = page
+        .apply(users::Entity::find().filter(cond), Column::Id)
+        .all(db)
+        .await?;
+    let field = page.field.name;
+    page.finish(
+        rows,
+        |m| {
+            let v = match field {
+                "name" => SortValue::Text(m.name_normalized.clone()),
+                "email" => SortValue::Text(m.email_normalized.clone()),
+                _ => SortValue::Time(m.created_at),
+            };
+            (v, m.id)
+        },
+        to_user,
+        total,
+    )
+}
+
+/// Applies `changes` if the account is still at `expected_version` (when given): 404 when absent,
+/// 412 when someone changed it in between.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: Uuid,
+    expected_version: Option<i64>,
+    changes: UserChanges,
+) -> AppResult<User> {
+    if let Some(email) = &changes.email {
+        ensure_email_free(db, email.as_str(), Some(id)).await?;
+    }
+    let mut update = users::Entity::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now()));
+    if let Some(name) = changes.name {
+        update = update
+            .col_expr(Column::NameNormalized, Expr::value(normalize(&name)))
+            .col_expr(Column::Name, Expr::value(name));
+    }
+    if let Some(email) = changes.email {
+        update = update
+            .col_expr(Column::Email, Expr::value(email.as_str()))
+            .col_expr(Column::EmailNormalized, Expr::value(email.as_str()));
+    }
+    if let Some(role) = changes.role {
+        update = update.col_expr(Column::Role, Expr::value(role.as_str()));
+    }
+    if let Some(active) = changes.active {
+        update = update.col_expr(Column::Active, Expr::value(active));
+    }
+    if let Some(hash) = changes.password_hash {
+        update = update.col_expr(Column::PasswordHash, Expr::value(hash));
+    }
+    let mut filter = Condition::all()
+        .add(Column::Id.eq(id))
+        .add(Column::OrganizationId.eq(org.0));
+    if let Some(v) = expected_version {
+        filter = filter.add(Column::Version.eq(v));
+    }
+    let result = update
+        .filter(filter)
+        .exec(db)
+        .await
+        .map_err(email_conflict)?;
+    let current = get(db, org, id).await?.ok_or(AppError::NotFound)?;
+    if result.rows_affected == 0 {
+        return Err(AppError::PreconditionFailed {
+            current_version: current.version,
+        });
+    }
+    Ok(current)
+}
+
+/// Deletes an account (its sessions go with it).
+pub async fn delete(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<()> {
+    let result = users::Entity::delete_many()
+        .filter(Column::Id.eq(id))
+        .filter(Column::OrganizationId.eq(org.0))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// The ids of the organization's active owners. On PostgreSQL the rows are locked until the
+/// transaction ends, so two requests cannot each remove "the other" last owner; on SQLite the
+/// write transaction is IMMEDIATE and already excludes other writers.
+pub async fn lock_active_owners(
+    db: &impl ConnectionTrait,
+    backend: Backend,
+    org: OrgId,
+) -> AppResult<Vec<Uuid>> {
+    let mut q = users::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::OrganizationId.eq(org.0))
+        .filter(Column::Role.eq(Role::Owner.as_str()))
+        .filter(Column::Active.eq(true));
+    if backend == Backend::Postgres {
+        q = q.lock_exclusive();
+    }
+    Ok(q.into_tuple::<Uuid>().all(db).await?)
+}
+
+/// Records a successful login.
+pub async fn touch_login(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<()> {
+    users::Entity::update_many()
+        .col_expr(Column::LastLoginAt, Expr::value(now()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::OrganizationId.eq(org.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! The account rules, shared by the API and (later) the web pages:
+//! - only owners and admins manage accounts;
+//! - nobody grants a role above their own, nor changes or deletes an account above their own;
+//! - the last active owner cannot be removed, demoted or deactivated;
+//! - deactivating an account or changing its password ends its sessions.
+
+use uuid::Uuid;
+
+use super::model::{CreateUser, UpdateUser, User};
+use super::repo;
+use crate::auth::{CurrentUser, Role, repo as auth_repo};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+
+/// Creates an account in the caller's organization.
+pub async fn create(db: &Db, caller: &CurrentUser, input: CreateUser) -> AppResult<User> {
+    caller.require_account_manager()?;
+    if !caller.role.may_grant(input.role) {
+        return Err(AppError::Forbidden(format!(
+            "A {} cannot grant the {} role.",
+            caller.role, input.role
+        )));
+    }
+    let new = input.validate().await?;
+    let txn = db.begin_write().await?;
+    let user = repo::insert(&txn, caller.org, new).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Changes an account, checking the version the change is based on.
+pub async fn update(
+    db: &Db,
+    caller: &CurrentUser,
+    id: Uuid,
+    expected_version: Option<i64>,
+    input: UpdateUser,
+) -> AppResult<User> {
+    caller.require_account_manager()?;
+    let txn = db.begin_write().await?;
+    let target = repo::get(&txn, caller.org, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_may_act_on(caller, &target)?;
+    if let Some(role) = input.role
+        && !caller.role.may_grant(role)
+    {
+        return Err(AppError::Forbidden(format!(
+            "A {} cannot grant the {role} role.",
+            caller.role
+        )));
+    }
+    let demoted = input.role.is_some_and(|r| r != Role::Owner);
+    let deactivated = input.active == Some(false);
+    if target.role == Role::Owner && target.active && (demoted || deactivated) {
+        ensure_another_owner(db, &txn, caller, id).await?;
+    }
+    let changes = input.validate(&target.email).await?;
+    let password_changed = changes.password_hash.is_some();
+    let user = repo::update(&txn, caller.org, id, expected_version, changes).await?;
+    if deactivated {
+        auth_repo::revoke_user_sessions(&txn, caller.org, id, None).await?;
+    } else if password_changed {
+        let keep = match caller.actor {
+            crate::auth::Actor::User {
+                user_id,
+                session_id,
+            } if user_id == id => Some(session_id),
+            _ => None,
+        };
+        auth_repo::revoke_user_sessions(&txn, caller.org, id, keep).await?;
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Deletes an account.
+pub async fn delete(db: &Db, caller: &CurrentUser, id: Uuid) -> AppResult<()> {
+    caller.require_account_manager()?;
+    let txn = db.begin_write().await?;
+    let target = repo::get(&txn, caller.org, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    check_may_act_on(caller, &target)?;
+    if target.role == Role::Owner && target.active {
+        ensure_another_owner(db, &txn, caller, id).await?;
+    }
+    repo::delete(&txn, caller.org, id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn check_may_act_on(caller: &CurrentUser, target: &User) -> AppResult<()> {
+    if caller.role.at_least(target.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "A {} cannot change a {} account.",
+            caller.role, target.role
+        )))
+    }
+}
+
+async fn ensure_another_owner(
+    db: &Db,
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &CurrentUser,
+    leaving: Uuid,
+) -> AppResult<()> {
+    let owners = repo::lock_active_owners(txn, db.backend(), caller.org).await?;
+    if owners.iter().any(|o| *o != leaving) {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "This is the organization's last active owner; make someone else owner first.",
+        ))
+    }
+}

@@ -1,0 +1,175 @@
+//! The HTTP conventions every endpoint shares: problem+json errors for every bad-input class, request
+//! ids, optimistic concurrency and idempotency keys.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, expect_problem, expect_status};
+use crate::on_both_databases;
+
+on_both_databases! {
+    async fn malformed_json_is_a_400(app) {
+        let owner = app.signup("Studio").await;
+        let r = app.request(Method::POST, "/api/v1/users", Some(&owner.token))
+            .header("content-type", "application/json").body("{\"name\": ").send().await.unwrap();
+        let p = expect_problem(r, StatusCode::BAD_REQUEST).await;
+        assert!(p["detail"].as_str().unwrap().contains("line 1"), "{p}");
+    }
+}
+
+on_both_databases! {
+    async fn a_body_that_is_not_json_is_a_415(app) {
+        let owner = app.signup("Studio").await;
+        let r = app.request(Method::POST, "/api/v1/users", Some(&owner.token))
+            .header("content-type", "text/plain").body("name=x").send().await.unwrap();
+        expect_problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+        let r = app.request(Method::POST, "/api/v1/auth/login", None).body("{}").send().await.unwrap();
+        expect_problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    }
+}
+
+on_both_databases! {
+    async fn an_oversized_body_is_a_413(app) {
+        let owner = app.signup("Studio").await;
+        let huge = json!({"name": "x".repeat(2 * 1024 * 1024), "email": "a@example.com", "role": "staff", "password": PASSWORD});
+        let r = app.post("/api/v1/users", Some(&owner.token), &huge).await;
+        expect_problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+    }
+}
+
+on_both_databases! {
+    async fn unknown_and_invalid_fields_are_all_listed_in_one_422(app) {
+        let owner = app.signup("Studio").await;
+        let r = app.post("/api/v1/users", Some(&owner.token),
+            &json!({"name": 42, "email": "a@example.com", "role": "emperor", "password": PASSWORD, "shoe_size": 44})).await;
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        for field in ["name", "role", "shoe_size"] {
+            assert!(p["errors"][field].is_array(), "{field} missing: {p}");
+        }
+        assert!(p["errors"].get("email").is_none(), "valid fields are not reported: {p}");
+
+        let r = app.post("/api/v1/users", Some(&owner.token),
+            &json!({"name": "", "email": "nope", "role": "staff", "password": "short"})).await;
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        for field in ["name", "email", "password"] {
+            assert!(p["errors"][field].is_array(), "{field} missing: {p}");
+        }
+        let r = app.post("/api/v1/users", Some(&owner.token), &json!([1, 2])).await;
+        expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+}
+
+on_both_databases! {
+    async fn bad_query_parameters_are_a_400_naming_the_parameter(app) {
+        let owner = app.signup("Studio").await;
+        for (query, param) in [("limit=0", "limit"), ("limit=201", "limit"), ("limit=ten", "limit"),
+                               ("sort=shoe_size", "sort"), ("cursor=garbage", "cursor"),
+                               ("role=emperor", "role"), ("colour=red", "colour"), ("include_total=maybe", "include_total")] {
+            let r = app.get(&format!("/api/v1/users?{query}"), Some(&owner.token)).await;
+            let p = expect_problem(r, StatusCode::BAD_REQUEST).await;
+            assert!(p["errors"][param].is_array(), "{query}: {p}");
+        }
+        let r = app.get("/api/v1/users/not-a-uuid", Some(&owner.token)).await;
+        assert!(r.status().is_client_error(), "a malformed id is a client error");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+}
+
+on_both_databases! {
+    async fn unknown_paths_and_methods_get_problem_documents(app) {
+        let p = expect_problem(app.get("/api/v1/no-such-thing", None).await, StatusCode::NOT_FOUND).await;
+        assert_eq!(p["type"], "https://fitnesscrm.dev/problems/not-found");
+        let r = app.request(Method::PUT, "/api/v1/users", None).send().await.unwrap();
+        expect_problem(r, StatusCode::METHOD_NOT_ALLOWED).await;
+    }
+}
+
+on_both_databases! {
+    async fn request_ids_are_echoed_or_made(app) {
+        let r = app.request(Method::GET, "/health/live", None).header("x-request-id", "trace-abc.123").send().await.unwrap();
+        assert_eq!(r.headers()["x-request-id"], "trace-abc.123");
+        let r = app.request(Method::GET, "/health/live", None).header("x-request-id", "bad id <script>").send().await.unwrap();
+        let id = r.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 32, "an unsafe id is replaced by a fresh one: {id}");
+    }
+}
+
+on_both_databases! {
+    async fn a_stale_version_is_a_412_by_header_or_body(app) {
+        let owner = app.signup("Studio").await;
+        let staff = app.add_user(&owner, "staff").await;
+        let path = format!("/api/v1/users/{}", staff.user_id);
+        let current = expect_status(app.get(&path, Some(&owner.token)).await, StatusCode::OK).await;
+        assert_eq!(current["version"], 1);
+
+        let r = app.request(Method::PATCH, &path, Some(&owner.token)).header("if-match", "\"1\"").json(&json!({"name": "First"})).send().await.unwrap();
+        assert_eq!(expect_status(r, StatusCode::OK).await["version"], 2);
+        // A second writer still holding version 1 loses.
+        let r = app.request(Method::PATCH, &path, Some(&owner.token)).header("if-match", "1").json(&json!({"name": "Second"})).send().await.unwrap();
+        let p = expect_problem(r, StatusCode::PRECONDITION_FAILED).await;
+        assert!(p["detail"].as_str().unwrap().contains("version 2"), "{p}");
+        let r = app.patch(&path, Some(&owner.token), &json!({"name": "Second", "version": 1})).await;
+        expect_problem(r, StatusCode::PRECONDITION_FAILED).await;
+        let after = expect_status(app.get(&path, Some(&owner.token)).await, StatusCode::OK).await;
+        assert_eq!(after["name"], "First", "the stale write changed nothing");
+
+        let r = app.request(Method::PATCH, &path, Some(&owner.token)).header("if-match", "banana").json(&json!({"name": "x"})).send().await.unwrap();
+        expect_problem(r, StatusCode::BAD_REQUEST).await;
+        // Without a version the change applies.
+        let r = app.patch(&path, Some(&owner.token), &json!({"name": "Third"})).await;
+        assert_eq!(expect_status(r, StatusCode::OK).await["version"], 3);
+    }
+}
+
+on_both_databases! {
+    async fn a_retried_post_with_the_same_idempotency_key_creates_once(app) {
+        let owner = app.signup("Studio").await;
+        let body = json!({"name": "Tom", "email": "tom@example.com", "role": "trainer", "password": PASSWORD});
+        let send = |b: serde_json::Value, key: &'static str| {
+            app.request(Method::POST, "/api/v1/users", Some(&owner.token)).header("idempotency-key", key).json(&b).send()
+        };
+        let first = send(body.clone(), "key-1").await.unwrap();
+        assert!(first.headers().get("idempotent-replayed").is_none());
+        let location = first.headers()["location"].clone();
+        let first = expect_status(first, StatusCode::CREATED).await;
+        let again = send(body.clone(), "key-1").await.unwrap();
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        assert_eq!(again.headers()["location"], location);
+        let again = expect_status(again, StatusCode::CREATED).await;
+        assert_eq!(first, again, "the replay is the first result");
+
+        let other_body = json!({"name": "Tim", "email": "tim@example.com", "role": "trainer", "password": PASSWORD});
+        expect_problem(send(other_body, "key-1").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+
+        let list = expect_status(app.get("/api/v1/users?include_total=true", Some(&owner.token)).await, StatusCode::OK).await;
+        assert_eq!(list["total"], 2, "owner and one trainer");
+
+        // A failed request does not hold its key: corrected, it goes through.
+        let bad = json!({"name": "", "email": "ann@example.com", "role": "trainer", "password": PASSWORD});
+        expect_problem(send(bad, "key-2").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        let good = json!({"name": "Ann", "email": "ann@example.com", "role": "trainer", "password": PASSWORD});
+        expect_status(send(good, "key-2").await.unwrap(), StatusCode::CREATED).await;
+    }
+}
+
+on_both_databases! {
+    async fn idempotency_keys_belong_to_their_caller(app) {
+        let a = app.signup("A").await;
+        let b = app.signup("B").await;
+        for (owner, email) in [(&a, "x.a@example.com"), (&b, "x.b@example.com")] {
+            let r = app.request(Method::POST, "/api/v1/users", Some(&owner.token)).header("idempotency-key", "same")
+                .json(&json!({"name": "X", "email": email, "role": "staff", "password": PASSWORD})).send().await.unwrap();
+            assert!(r.headers().get("idempotent-replayed").is_none());
+            expect_status(r, StatusCode::CREATED).await;
+        }
+    }
+}
+
+on_both_databases! {
+    async fn responses_carry_security_headers(app) {
+        let r = app.get("/health/live", None).await;
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(r.headers()["x-frame-options"], "DENY");
+        assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    }
+}

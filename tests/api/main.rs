@@ -1,0 +1,13 @@
+//! The API test suite: one binary, each test against a real server on a fresh database, on SQLite and
+//! (when `TEST_DATABASE_URL` is set) PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod api_keys;
+mod auth;
+mod conventions;
+mod operations;
+mod tenancy;
+mod users;

@@ -1,0 +1,164 @@
+//! Health, readiness, metrics and the OpenAPI document.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{Backend, TestApp, expect_problem, expect_status};
+use crate::on_both_databases;
+
+on_both_databases! {
+    async fn liveness_and_readiness_report_ok(app) {
+        let live = expect_status(app.get("/health/live", None).await, StatusCode::OK).await;
+        assert_eq!(live["status"], "live");
+        let ready = expect_status(app.get("/health/ready", None).await, StatusCode::OK).await;
+        assert_eq!(ready["status"], "ready");
+        assert_eq!(ready["checks"]["database"], "ok");
+    }
+}
+
+on_both_databases! {
+    async fn metrics_count_requests_by_route_and_status(app) {
+        let owner = app.signup("Studio").await;
+        app.get("/api/v1/me", Some(&owner.token)).await;
+        app.get(&format!("/api/v1/users/{}", uuid::Uuid::now_v7()), Some(&owner.token)).await;
+        let text = app.get("/metrics", None).await.text().await.unwrap();
+        assert!(text.contains(r#"fitnesscrm_http_requests_total{method="GET",route="/api/v1/me",status="200"}"#), "{text}");
+        assert!(text.contains(r#"route="/api/v1/users/{id}",status="404""#), "routes are labelled by template, not raw path");
+        assert!(text.contains("fitnesscrm_http_request_duration_seconds_bucket"));
+        assert!(text.contains(r#"fitnesscrm_db_pool_connections{state="idle"}"#));
+        assert!(text.contains("fitnesscrm_build_info"));
+        assert!(!text.contains(&owner.email), "no personal data in metrics");
+    }
+}
+
+#[tokio::test]
+async fn metrics_require_the_token_when_one_is_configured() {
+    let app =
+        TestApp::spawn_sqlite(|c| c.metrics_token = Some("s3cret-metrics".to_owned().into())).await;
+    expect_problem(app.get("/metrics", None).await, StatusCode::UNAUTHORIZED).await;
+    expect_problem(
+        app.get("/metrics", Some("wrong")).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let ok = app.get("/metrics", Some("s3cret-metrics")).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(ok.text().await.unwrap().contains("fitnesscrm_build_info"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_unchanged() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let served = expect_status(app.get("/api/openapi.json", None).await, StatusCode::OK).await;
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+    let docs = app.get("/api/docs/", None).await;
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+    insta::assert_json_snapshot!("openapi", served);
+}
+
+#[test]
+fn the_openapi_document_documents_every_error_status_on_every_api_operation() {
+    let doc = serde_json::to_value(fitnesscrm::app::openapi_document()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/auth/signup",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/users/{id}",
+        "/api/v1/api-keys",
+        "/api/v1/api-keys/{id}",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    for (path, item) in paths.iter().filter(|(p, _)| p.starts_with("/api/")) {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for status in ["400", "500"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            if method == "post" || method == "patch" {
+                for status in ["413", "415", "422"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// PostgreSQL only: the database becomes unreachable, readiness says so, and recovers by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_while_the_database_is_down_and_recovers_by_itself() {
+    let Some(app) = TestApp::spawn_postgres_with(|c| {
+        c.database_acquire_timeout = std::time::Duration::from_secs(1)
+    })
+    .await
+    else {
+        return;
+    };
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+    let admin = sea_orm::Database::connect(admin_url.as_str())
+        .await
+        .unwrap();
+    use sea_orm::ConnectionTrait;
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let down = app.get("/health/ready", None).await;
+    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = down.json().await.unwrap();
+    assert_ne!(body["checks"]["database"], "ok");
+    // Requests that need the database fail cleanly, not with a panic or a hang.
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({"email": "a@example.com", "password": "whatever123"}),
+        )
+        .await;
+    assert!(r.status().is_server_error(), "{}", r.status());
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let mut recovered = false;
+    for _ in 0..50 {
+        if app.get("/health/ready", None).await.status() == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(recovered, "readiness recovers when the database returns");
+    admin.close().await.ok();
+}
