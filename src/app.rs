@@ -1,7 +1,7 @@
 //! The application state and the router: every layer and every domain router, in one place.
 //!
 //! Order of the layers a request passes (outermost first): observe (request id, access log, metrics,
-//! problem rendering, cancel-safety) → security headers → compression → timeout → body limit → routes.
+//! cancel-safety) → security headers → compression → problem rendering → timeout → body limit → routes.
 //! API routes add bearer authentication → idempotency → handler.
 
 use std::sync::Arc;
@@ -109,6 +109,7 @@ pub fn build_router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
         ))
+        .layer(from_fn(observe::problems))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -1,6 +1,7 @@
-//! The outermost middleware: request id, one access-log line per request, HTTP metrics, and the
-//! rendering of problem+json bodies (with the request id) for every error response, including those
-//! made by axum and tower layers (404, 405, 408, 413) that know nothing about problems.
+//! The outermost middleware (`observe`): request id, one access-log line per request and HTTP metrics;
+//! and, just inside compression, `problems`: the rendering of problem+json bodies (with the request id)
+//! for every error response, including those made by axum and tower layers (404, 405, 413, timeouts)
+//! that know nothing about problems.
 //!
 //! It also runs the rest of the stack in its own task, so a client that disconnects cannot cancel a
 //! request half-way: the work completes or rolls back as it would have, and only the answer is lost.
@@ -49,7 +50,7 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
                 .into_response()
         }
     };
-    let mut response = finish_problem(response, &request_id).await;
+    let mut response = response;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID.clone(), v);
     }
@@ -92,8 +93,19 @@ fn is_safe_request_id(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
-/// Renders the problem of an error response with the request id; gives error responses from layers
-/// outside our handlers a problem body of their own.
+/// Renders the problem of an error response with the request id, and gives error responses made by
+/// axum and tower layers a problem body of their own. It sits inside the compression layer, so the
+/// body it writes is the one that gets compressed.
+pub async fn problems(req: Request, next: Next) -> Response {
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let response = next.run(req).await;
+    finish_problem(response, &request_id).await
+}
+
 async fn finish_problem(response: Response, request_id: &str) -> Response {
     let status = response.status();
     if let Some(p) = response.extensions().get::<Problem>().cloned() {

@@ -173,3 +173,15 @@ on_both_databases! {
         assert_eq!(r.headers()["referrer-policy"], "no-referrer");
     }
 }
+
+on_both_databases! {
+    async fn compressed_error_bodies_are_really_compressed(app) {
+        // A regression: the problem body used to be written after compression, under a gzip header.
+        let r = app.request(Method::GET, "/api/v1/users/0190b6c2-0000-7000-8000-000000000000", None)
+            .header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        let bytes = r.bytes().await.unwrap();
+        assert_eq!(&bytes[..2], &[0x1f, 0x8b], "the body is gzip data");
+    }
+}
