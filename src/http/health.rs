@@ -44,35 +44,14 @@ pub async fn live() -> Json<Health> {
 pub async fn ready(State(state): State<AppState>) -> Response {
     let mut checks = BTreeMap::new();
     let mut ok = true;
-    let db = match tokio::time::timeout(CHECK_TIMEOUT, state.db.ping()).await {
-        Ok(Ok(())) => "ok".to_owned(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: database check failed");
-            ok = false;
-            "unavailable".to_owned()
-        }
-        Err(_) => {
-            ok = false;
-            "timeout".to_owned()
-        }
-    };
+    let db = check(state.db.ping()).await;
+    ok &= db == "ok";
     checks.insert("database".to_owned(), db);
     if let Some(redis) = &state.redis {
         let mut conn = redis.clone();
         let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<String>(&mut conn);
-        let r = match tokio::time::timeout(CHECK_TIMEOUT, ping).await {
-            Ok(Ok(_)) => "ok".to_owned(),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "readiness: redis check failed");
-                ok = false;
-                "unavailable".to_owned()
-            }
-            Err(_) => {
-                ok = false;
-                "timeout".to_owned()
-            }
-        };
+        let r = check(cmd.query_async::<String>(&mut conn)).await;
+        ok &= r == "ok";
         checks.insert("redis".to_owned(), r);
     }
     let (status, word) = if ok {
@@ -88,4 +67,18 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         }),
     )
         .into_response()
+}
+
+/// Runs one dependency check with a time limit: `ok`, `unavailable` or `timeout`.
+async fn check<T, E: std::fmt::Display>(
+    probe: impl std::future::Future<Output = Result<T, E>>,
+) -> String {
+    match tokio::time::timeout(CHECK_TIMEOUT, probe).await {
+        Ok(Ok(_)) => "ok".to_owned(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            "unavailable".to_owned()
+        }
+        Err(_) => "timeout".to_owned(),
+    }
 }

@@ -38,10 +38,7 @@ pub async fn update(
 ) -> AppResult<User> {
     caller.require_account_manager()?;
     let txn = db.begin_write().await?;
-    let target = repo::get(&txn, caller.org, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    check_may_act_on(caller, &target)?;
+    let target = target_of(&txn, caller, id).await?;
     if let Some(role) = input.role
         && !caller.role.may_grant(role)
     {
@@ -78,10 +75,7 @@ pub async fn update(
 pub async fn delete(db: &Db, caller: &CurrentUser, id: Uuid) -> AppResult<()> {
     caller.require_account_manager()?;
     let txn = db.begin_write().await?;
-    let target = repo::get(&txn, caller.org, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    check_may_act_on(caller, &target)?;
+    let target = target_of(&txn, caller, id).await?;
     if target.role == Role::Owner && target.active {
         ensure_another_owner(db, &txn, caller, id).await?;
     }
@@ -90,9 +84,17 @@ pub async fn delete(db: &Db, caller: &CurrentUser, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-fn check_may_act_on(caller: &CurrentUser, target: &User) -> AppResult<()> {
+/// The account a caller acts on: 404 when not in their organization, 403 when above their role.
+async fn target_of(
+    txn: &sea_orm::DatabaseTransaction,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> AppResult<User> {
+    let target = repo::get(txn, caller.org, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if caller.role.at_least(target.role) {
-        Ok(())
+        Ok(target)
     } else {
         Err(AppError::Forbidden(format!(
             "A {} cannot change a {} account.",

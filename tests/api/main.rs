@@ -7,7 +7,9 @@ mod helpers;
 
 mod api_keys;
 mod auth;
+mod cli;
 mod conventions;
 mod operations;
+mod resilience;
 mod tenancy;
 mod users;
