@@ -5,6 +5,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -12,4 +13,6 @@ pub mod http;
 pub mod organizations;
 pub mod seed;
 pub mod telemetry;
+pub mod trainers;
 pub mod users;
+pub mod validation;

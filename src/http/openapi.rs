@@ -19,6 +19,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
         (name = "auth", description = "Sign-up, login, logout and the current account"),
         (name = "users", description = "Staff and portal accounts (owner and admin)"),
         (name = "api-keys", description = "Long-lived API credentials (owner and admin)"),
+        (name = "trainers", description = "The coaches of the organization"),
+        (name = "clients", description = "The client file: profile, lifecycle, trainers, notes, timeline"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -48,3 +48,23 @@ on_both_databases! {
         app.login(&b_staff.email, PASSWORD).await;
     }
 }
+
+on_both_databases! {
+    async fn trainers_are_kept_apart_by_organization(app) {
+        let a = app.signup("A").await;
+        let b = app.signup("B").await;
+        let t = expect_status(app.post("/api/v1/trainers", Some(&a.token), &json!({"first_name": "T", "last_name": "A"})).await, StatusCode::CREATED).await;
+        let path = format!("/api/v1/trainers/{}", t["id"].as_str().unwrap());
+        expect_problem(app.get(&path, Some(&b.token)).await, StatusCode::NOT_FOUND).await;
+        expect_problem(app.patch(&path, Some(&b.token), &json!({"bio": "x"})).await, StatusCode::NOT_FOUND).await;
+        expect_problem(app.delete(&path, Some(&b.token)).await, StatusCode::NOT_FOUND).await;
+        let list = expect_status(app.get("/api/v1/trainers?include_total=true", Some(&b.token)).await, StatusCode::OK).await;
+        assert_eq!(list["total"], 0);
+        // A trainer cannot be linked to another organization's account, nor assigned there.
+        let r = app.post("/api/v1/trainers", Some(&b.token), &json!({"first_name": "X", "last_name": "Y", "user_id": a.user_id})).await;
+        expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let c = expect_status(app.post("/api/v1/clients", Some(&b.token), &json!({"first_name": "C", "last_name": "D"})).await, StatusCode::CREATED).await;
+        let r = app.post(&format!("/api/v1/clients/{}/trainers", c["id"].as_str().unwrap()), Some(&b.token), &json!({"trainer_id": t["id"]})).await;
+        expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+}

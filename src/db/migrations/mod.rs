@@ -8,6 +8,8 @@ mod m20261125_000002_create_users;
 mod m20261125_000003_create_sessions;
 mod m20261125_000004_create_api_keys;
 mod m20261125_000005_create_idempotency_keys;
+mod m20261125_000007_create_trainers;
+mod m20261125_000008_create_clients;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_sessions::Migration),
             Box::new(m20261125_000004_create_api_keys::Migration),
             Box::new(m20261125_000005_create_idempotency_keys::Migration),
+            Box::new(m20261125_000007_create_trainers::Migration),
+            Box::new(m20261125_000008_create_clients::Migration),
         ]
     }
 }
@@ -54,4 +58,20 @@ pub(crate) fn org_fk(table: &str) -> ForeignKeyCreateStatement {
         .to(Alias::new("organizations"), Alias::new("id"))
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
+}
+
+/// A lower-cased copy of a text used for prefix search and sorting. PostgreSQL gets the "C" collation
+/// so that comparisons follow code points, as SQLite's default BINARY collation does: the same order
+/// and the same prefix ranges on both, served by plain B-tree indexes.
+pub(crate) fn search_column<T: IntoIden>(
+    backend: sea_orm::DatabaseBackend,
+    name: T,
+    len: u32,
+) -> ColumnDef {
+    let mut col = ColumnDef::new(name);
+    col.string_len(len);
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        col.extra("COLLATE \"C\"");
+    }
+    col
 }

@@ -1,0 +1,163 @@
+//! `GET /api/v1/dashboard`: the key figures of the caller's scope (a trainer sees their own clients).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::access::ClientScope;
+use super::model::ClientStatus;
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::db::entities::{client_status_changes, client_trainers, clients};
+use crate::error::{AppError, AppResult};
+use crate::organizations::repo as org_repo;
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_dashboard))
+}
+
+/// Key figures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dashboard {
+    /// Clients per lifecycle status (every status listed, zero included).
+    pub clients_by_status: BTreeMap<String, u64>,
+    /// All clients in scope.
+    pub clients_total: u64,
+    /// Clients who arrived as leads since the start of this month (organization's time zone).
+    pub new_leads_this_month: u64,
+    /// Moves from lead or trial to active since the start of this month.
+    pub conversions_this_month: u64,
+    /// Clients no trainer is assigned to.
+    pub clients_without_trainer: u64,
+    /// The start of the month the figures count from.
+    pub month_start: DateTime<Utc>,
+}
+
+/// The start of the current month in a time zone, as UTC.
+pub fn month_start(tz: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let local = now.with_timezone(&tz);
+    let first = NaiveDate::from_ymd_opt(local.year(), local.month(), 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or_default();
+    tz.from_local_datetime(&first)
+        .earliest()
+        .map_or(now, |d| d.with_timezone(&Utc))
+}
+
+/// The caller's key figures.
+#[utoipa::path(get, path = "", tag = "clients",
+    responses((status = 200, description = "Key figures for the caller's scope", body = Dashboard)))]
+pub async fn get_dashboard(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+) -> AppResult<Json<Dashboard>> {
+    caller.role.require(Role::Trainer)?;
+    let db = state.db.conn();
+    let scope = ClientScope::of(db, &caller).await?;
+    let org = org_repo::get(db, caller.org)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(
+        figures(db, &scope, month_start(&org.timezone, Utc::now())).await?,
+    ))
+}
+
+/// Computes the figures for a scope.
+pub async fn figures(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    since: DateTime<Utc>,
+) -> AppResult<Dashboard> {
+    let mut by_status: BTreeMap<String, u64> = ClientStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), 0))
+        .collect();
+    let rows: Vec<(String, i64)> = clients::Entity::find()
+        .select_only()
+        .column(clients::Column::Status)
+        .column_as(Expr::col(clients::Column::Id).count(), "n")
+        .filter(scope.condition())
+        .group_by(clients::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (status, n) in rows {
+        by_status.insert(status, u64::try_from(n).unwrap_or(0));
+    }
+    let total = by_status.values().sum();
+    let in_scope = || {
+        Query::select()
+            .column(clients::Column::Id)
+            .from(clients::Entity)
+            .cond_where(scope.condition())
+            .to_owned()
+    };
+    let changes = || {
+        client_status_changes::Entity::find()
+            .filter(client_status_changes::Column::OrganizationId.eq(scope.org.0))
+            .filter(client_status_changes::Column::ChangedAt.gte(since))
+            .filter(client_status_changes::Column::ClientId.in_subquery(in_scope()))
+    };
+    let new_leads = changes()
+        .filter(client_status_changes::Column::FromStatus.is_null())
+        .filter(client_status_changes::Column::ToStatus.eq("lead"))
+        .count(db)
+        .await?;
+    let conversions = changes()
+        .filter(client_status_changes::Column::FromStatus.is_in(["lead", "trial"]))
+        .filter(client_status_changes::Column::ToStatus.eq("active"))
+        .count(db)
+        .await?;
+    let without_trainer = clients::Entity::find()
+        .filter(scope.condition())
+        .filter(
+            clients::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(client_trainers::Column::ClientId)
+                    .from(client_trainers::Entity)
+                    .and_where(client_trainers::Column::OrganizationId.eq(scope.org.0))
+                    .to_owned(),
+            ),
+        )
+        .count(db)
+        .await?;
+    Ok(Dashboard {
+        clients_by_status: by_status,
+        clients_total: total,
+        new_leads_this_month: new_leads,
+        conversions_this_month: conversions,
+        clients_without_trainer: without_trainer,
+        month_start: since,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_month_starts_at_local_midnight() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
+        // In Berlin it is already December 1st, 00:30.
+        assert_eq!(
+            month_start("Europe/Berlin", now),
+            Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap()
+        );
+        assert_eq!(
+            month_start("UTC", now),
+            Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+        );
+    }
+}

@@ -1,0 +1,698 @@
+//! Database access for clients, their tags, assignments, status history and consents. Every query
+//! goes through a [`ClientScope`], so a caller can only ever reach the clients they may see.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
+};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::access::ClientScope;
+use super::model::{Assignment, Client, ClientFields, ClientStatus};
+use crate::db::entities::{
+    client_consents, client_status_changes, client_tags, client_trainers, clients,
+};
+use crate::db::{new_id, now};
+use crate::error::{AppError, AppResult};
+use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
+use crate::trainers::repo as trainer_repo;
+use crate::validation::{normalize, phone_digits, prefix_upper_bound};
+
+use clients::Column;
+
+/// The fields `GET /clients` sorts by.
+pub const SORT_FIELDS: [SortField<Column>; 3] = [
+    SortField {
+        name: "name",
+        column: Column::SortName,
+        kind: SortKind::Text,
+    },
+    SortField {
+        name: "created_at",
+        column: Column::CreatedAt,
+        kind: SortKind::Time,
+    },
+    SortField {
+        name: "updated_at",
+        column: Column::UpdatedAt,
+        kind: SortKind::Time,
+    },
+];
+
+/// Filters of the client list.
+#[derive(Debug, Default, Clone)]
+pub struct ClientFilter {
+    /// Prefix of a name, the email or the phone number.
+    pub q: Option<String>,
+    /// Only this status.
+    pub status: Option<ClientStatus>,
+    /// Only clients with this tag.
+    pub tag: Option<String>,
+    /// Only clients of this trainer.
+    pub trainer_id: Option<Uuid>,
+}
+
+fn prefix(col: Column, value: &str) -> Condition {
+    let mut c = Condition::all().add(col.gte(value));
+    if let Some(upper) = prefix_upper_bound(value) {
+        c = c.add(col.lt(upper));
+    }
+    c
+}
+
+impl ClientFilter {
+    /// The filter as a condition on `clients` (to be combined with the scope's).
+    pub fn condition(&self, scope: &ClientScope) -> Condition {
+        let mut cond = scope.condition();
+        if let Some(q) = self.q.as_deref().map(normalize).filter(|q| !q.is_empty()) {
+            let digits = phone_digits(&q);
+            let phone_like = !digits.is_empty()
+                && q.chars()
+                    .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+            cond = cond.add(if q.contains('@') {
+                prefix(Column::EmailNormalized, &q)
+            } else if phone_like {
+                prefix(Column::PhoneDigits, &digits)
+            } else {
+                Condition::any()
+                    .add(prefix(Column::FirstNorm, &q))
+                    .add(prefix(Column::LastNorm, &q))
+                    .add(prefix(Column::FullNorm, &q))
+                    .add(prefix(Column::EmailNormalized, &q))
+            });
+        }
+        if let Some(status) = self.status {
+            cond = cond.add(Column::Status.eq(status.as_str()));
+        }
+        if let Some(tag) = &self.tag {
+            cond = cond.add(
+                Column::Id.in_subquery(
+                    Query::select()
+                        .column(client_tags::Column::ClientId)
+                        .from(client_tags::Entity)
+                        .and_where(client_tags::Column::OrganizationId.eq(scope.org.0))
+                        .and_where(client_tags::Column::Tag.eq(normalize(tag)))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(trainer) = self.trainer_id {
+            cond = cond.add(
+                Column::Id.in_subquery(
+                    Query::select()
+                        .column(client_trainers::Column::ClientId)
+                        .from(client_trainers::Entity)
+                        .and_where(client_trainers::Column::OrganizationId.eq(scope.org.0))
+                        .and_where(client_trainers::Column::TrainerId.eq(trainer))
+                        .to_owned(),
+                ),
+            );
+        }
+        cond
+    }
+}
+
+/// Turns rows into clients, loading all their assignments in one query.
+pub async fn hydrate(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    rows: Vec<clients::Model>,
+) -> AppResult<Vec<Client>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut assignments: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
+    if !ids.is_empty() {
+        for a in client_trainers::Entity::find()
+            .filter(client_trainers::Column::OrganizationId.eq(scope.org.0))
+            .filter(client_trainers::Column::ClientId.is_in(ids))
+            .order_by_asc(client_trainers::Column::CreatedAt)
+            .all(db)
+            .await?
+        {
+            assignments
+                .entry(a.client_id)
+                .or_default()
+                .push(Assignment {
+                    trainer_id: a.trainer_id,
+                    role: a.role,
+                    assigned_at: a.created_at,
+                });
+        }
+    }
+    rows.into_iter()
+        .map(|m| {
+            let trainers = assignments.remove(&m.id).unwrap_or_default();
+            to_client(scope, m, trainers)
+        })
+        .collect()
+}
+
+fn to_client(
+    scope: &ClientScope,
+    m: clients::Model,
+    trainers: Vec<Assignment>,
+) -> AppResult<Client> {
+    let status = ClientStatus::parse(&m.status).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("client {} has an unknown status", m.id))
+    })?;
+    Ok(Client {
+        id: m.id,
+        first_name: m.first_name,
+        last_name: m.last_name,
+        email: m.email,
+        phone: m.phone,
+        date_of_birth: m.date_of_birth,
+        status,
+        source: m.source,
+        tags: serde_json::from_str(&m.tags).unwrap_or_default(),
+        goals: m.goals,
+        medical_notes: scope.medical.then_some(m.medical_notes),
+        emergency_contact_name: m.emergency_contact_name,
+        emergency_contact_phone: m.emergency_contact_phone,
+        custom_fields: serde_json::from_str::<Map<String, Value>>(&m.custom_fields)
+            .unwrap_or_default(),
+        trainer_ids: trainers.iter().map(|t| t.trainer_id).collect(),
+        trainers,
+        user_id: m.user_id,
+        consent_email: m.consent_email,
+        consent_sms: m.consent_sms,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    })
+}
+
+/// The row of a client the scope sees.
+pub async fn find_row(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+) -> AppResult<Option<clients::Model>> {
+    Ok(clients::Entity::find_by_id(id)
+        .filter(scope.condition())
+        .one(db)
+        .await?)
+}
+
+/// One client the scope sees.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+) -> AppResult<Option<Client>> {
+    match find_row(db, scope, id).await? {
+        Some(row) => Ok(hydrate(db, scope, vec![row]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Whether the scope sees a client (404 otherwise).
+pub async fn ensure_visible(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+) -> AppResult<()> {
+    let n = clients::Entity::find_by_id(id)
+        .filter(scope.condition())
+        .count(db)
+        .await?;
+    if n == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// A page of the clients the scope sees.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    page: &PageRequest<Column>,
+    filter: &ClientFilter,
+) -> AppResult<Page<Client>> {
+    let cond = filter.condition(scope);
+    let total = if page.include_total {
+        Some(
+            clients::Entity::find()
+                .filter(cond.clone())
+                .count(db)
+                .await?,
+        )
+    } else {
+        None
+    };
+    let rows = page
+        .apply(clients::Entity::find().filter(cond), Column::Id)
+        .all(db)
+        .await?;
+    let field = page.field.name;
+    let key = |m: &clients::Model| {
+        let v = match field {
+            "name" => SortValue::Text(m.sort_name.clone()),
+            "updated_at" => SortValue::Time(m.updated_at),
+            _ => SortValue::Time(m.created_at),
+        };
+        (v, m.id)
+    };
+    let raw = page.finish(rows, key, Ok, total)?;
+    Ok(Page {
+        items: hydrate(db, scope, raw.items).await?,
+        next_cursor: raw.next_cursor,
+        total: raw.total,
+    })
+}
+
+async fn check_email_free(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    email: &str,
+    except: Option<Uuid>,
+) -> AppResult<()> {
+    let mut q = clients::Entity::find()
+        .filter(Column::OrganizationId.eq(scope.org.0))
+        .filter(Column::EmailNormalized.eq(email));
+    if let Some(id) = except {
+        q = q.filter(Column::Id.ne(id));
+    }
+    if let Some(existing) = q.one(db).await? {
+        return Err(AppError::Conflict {
+            detail: format!("A client with this email already exists ({}).", existing.id),
+            conflicts: vec![serde_json::json!({"type": "client", "id": existing.id})],
+        });
+    }
+    Ok(())
+}
+
+fn names(first: &str, last: &str) -> (String, String, String, String) {
+    (
+        normalize(first),
+        normalize(last),
+        normalize(&format!("{first} {last}")),
+        normalize(&format!("{last} {first}")),
+    )
+}
+
+/// Inserts a client with its tags, initial status record, consents and assignments.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    fields: ClientFields,
+    trainer_ids: &[Uuid],
+) -> AppResult<Client> {
+    if let Some(Some(email)) = &fields.email {
+        check_email_free(db, scope, email.as_str(), None).await?;
+    }
+    let found = trainer_repo::existing_ids(db, scope.org, trainer_ids).await?;
+    if let Some(missing) = trainer_ids.iter().find(|t| !found.contains(t)) {
+        return Err(AppError::field(
+            "trainer_ids",
+            format!("{missing} is not a trainer of this organization"),
+        ));
+    }
+    let first = fields.first_name.clone().unwrap_or_default();
+    let last = fields.last_name.clone().unwrap_or_default();
+    let (first_norm, last_norm, full_norm, sort_name) = names(&first, &last);
+    let email = fields
+        .email
+        .clone()
+        .flatten()
+        .map(|e| e.as_str().to_owned());
+    let phone = fields.phone.clone().flatten();
+    let status = fields.status.unwrap_or(ClientStatus::Lead);
+    let tags = fields.tags.clone().unwrap_or_default();
+    let at = now();
+    let id = new_id();
+    let model = clients::ActiveModel {
+        id: Set(id),
+        organization_id: Set(scope.org.0),
+        user_id: Set(None),
+        first_name: Set(first),
+        last_name: Set(last),
+        first_norm: Set(first_norm),
+        last_norm: Set(last_norm),
+        full_norm: Set(full_norm),
+        sort_name: Set(sort_name),
+        email: Set(email.clone()),
+        email_normalized: Set(email),
+        phone_digits: Set(phone.as_deref().map(phone_digits)),
+        phone: Set(phone),
+        date_of_birth: Set(fields.date_of_birth.flatten()),
+        status: Set(status.as_str().to_owned()),
+        source: Set(fields.source.clone().flatten()),
+        tags: Set(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into())),
+        goals: Set(fields.goals.clone().flatten()),
+        medical_notes: Set(fields.medical_notes.clone().flatten()),
+        emergency_contact_name: Set(fields.emergency_contact_name.clone().flatten()),
+        emergency_contact_phone: Set(fields.emergency_contact_phone.clone().flatten()),
+        custom_fields: Set(
+            Value::Object(fields.custom_fields.clone().unwrap_or_default()).to_string(),
+        ),
+        consent_email: Set(fields.consent_email.unwrap_or(false)),
+        consent_sms: Set(fields.consent_sms.unwrap_or(false)),
+        erased_at: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+    };
+    clients::Entity::insert(model)
+        .exec_without_returning(db)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict { .. } => {
+                AppError::conflict("A client with this email already exists.")
+            }
+            other => other,
+        })?;
+    replace_tags(db, scope, id, &tags).await?;
+    record_status(db, scope, id, None, status).await?;
+    for (channel, granted) in [("email", fields.consent_email), ("sms", fields.consent_sms)] {
+        if granted == Some(true) {
+            record_consent(db, scope, id, channel, true, "api").await?;
+        }
+    }
+    for (i, trainer) in trainer_ids.iter().enumerate() {
+        let role = if i == 0 { "primary" } else { "secondary" };
+        insert_assignment(db, scope, id, *trainer, role).await?;
+    }
+    get(db, scope, id).await?.ok_or(AppError::NotFound)
+}
+
+async fn replace_tags(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+    tags: &[String],
+) -> AppResult<()> {
+    client_tags::Entity::delete_many()
+        .filter(client_tags::Column::OrganizationId.eq(scope.org.0))
+        .filter(client_tags::Column::ClientId.eq(id))
+        .exec(db)
+        .await?;
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let rows = tags.iter().map(|t| client_tags::ActiveModel {
+        organization_id: Set(scope.org.0),
+        client_id: Set(id),
+        tag: Set(normalize(t)),
+    });
+    client_tags::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+async fn record_status(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+    from: Option<ClientStatus>,
+    to: ClientStatus,
+) -> AppResult<()> {
+    client_status_changes::Entity::insert(client_status_changes::ActiveModel {
+        id: Set(new_id()),
+        organization_id: Set(scope.org.0),
+        client_id: Set(id),
+        from_status: Set(from.map(|s| s.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        actor_id: Set(scope.actor_id),
+        changed_at: Set(now()),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+async fn record_consent(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+    channel: &str,
+    granted: bool,
+    source: &str,
+) -> AppResult<()> {
+    client_consents::Entity::insert(client_consents::ActiveModel {
+        id: Set(new_id()),
+        organization_id: Set(scope.org.0),
+        client_id: Set(id),
+        channel: Set(channel.to_owned()),
+        granted: Set(granted),
+        source: Set(source.to_owned()),
+        actor_id: Set(scope.actor_id),
+        recorded_at: Set(now()),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Applies validated changes at the expected version: 404 when not visible, 412 when stale, 422 for a
+/// status move the lifecycle does not allow.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+    expected_version: Option<i64>,
+    fields: ClientFields,
+) -> AppResult<Client> {
+    let current = find_row(db, scope, id).await?.ok_or(AppError::NotFound)?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(AppError::PreconditionFailed {
+            current_version: current.version,
+        });
+    }
+    let from = ClientStatus::parse(&current.status);
+    if let (Some(from), Some(to)) = (from, fields.status) {
+        from.check_transition(to)
+            .map_err(|m| AppError::field("status", m))?;
+    }
+    if let Some(Some(email)) = &fields.email {
+        check_email_free(db, scope, email.as_str(), Some(id)).await?;
+    }
+    let mut u = clients::Entity::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now()));
+    if fields.first_name.is_some() || fields.last_name.is_some() {
+        let first = fields
+            .first_name
+            .clone()
+            .unwrap_or_else(|| current.first_name.clone());
+        let last = fields
+            .last_name
+            .clone()
+            .unwrap_or_else(|| current.last_name.clone());
+        let (f, l, full, sort) = names(&first, &last);
+        u = u
+            .col_expr(Column::FirstName, Expr::value(first))
+            .col_expr(Column::LastName, Expr::value(last))
+            .col_expr(Column::FirstNorm, Expr::value(f))
+            .col_expr(Column::LastNorm, Expr::value(l))
+            .col_expr(Column::FullNorm, Expr::value(full))
+            .col_expr(Column::SortName, Expr::value(sort));
+    }
+    if let Some(email) = &fields.email {
+        let e = email.as_ref().map(|e| e.as_str().to_owned());
+        u = u
+            .col_expr(Column::Email, Expr::value(e.clone()))
+            .col_expr(Column::EmailNormalized, Expr::value(e));
+    }
+    if let Some(phone) = &fields.phone {
+        u = u
+            .col_expr(Column::Phone, Expr::value(phone.clone()))
+            .col_expr(
+                Column::PhoneDigits,
+                Expr::value(phone.as_deref().map(phone_digits)),
+            );
+    }
+    if let Some(v) = fields.date_of_birth {
+        u = u.col_expr(Column::DateOfBirth, Expr::value(v));
+    }
+    if let Some(v) = fields.status {
+        u = u.col_expr(Column::Status, Expr::value(v.as_str()));
+    }
+    if let Some(v) = &fields.source {
+        u = u.col_expr(Column::Source, Expr::value(v.clone()));
+    }
+    if let Some(v) = &fields.tags {
+        u = u.col_expr(
+            Column::Tags,
+            Expr::value(serde_json::to_string(v).unwrap_or_else(|_| "[]".into())),
+        );
+    }
+    for (col, value) in [
+        (Column::Goals, &fields.goals),
+        (Column::MedicalNotes, &fields.medical_notes),
+        (Column::EmergencyContactName, &fields.emergency_contact_name),
+        (
+            Column::EmergencyContactPhone,
+            &fields.emergency_contact_phone,
+        ),
+    ] {
+        if let Some(v) = value {
+            u = u.col_expr(col, Expr::value(v.clone()));
+        }
+    }
+    if let Some(v) = &fields.custom_fields {
+        u = u.col_expr(
+            Column::CustomFields,
+            Expr::value(Value::Object(v.clone()).to_string()),
+        );
+    }
+    if let Some(v) = fields.consent_email {
+        u = u.col_expr(Column::ConsentEmail, Expr::value(v));
+    }
+    if let Some(v) = fields.consent_sms {
+        u = u.col_expr(Column::ConsentSms, Expr::value(v));
+    }
+    let r = u
+        .filter(Column::Id.eq(id))
+        .filter(Column::OrganizationId.eq(scope.org.0))
+        .filter(Column::Version.eq(current.version))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 0 {
+        let now_version = find_row(db, scope, id)
+            .await?
+            .map_or(current.version, |m| m.version);
+        return Err(AppError::PreconditionFailed {
+            current_version: now_version,
+        });
+    }
+    if let Some(tags) = &fields.tags {
+        replace_tags(db, scope, id, tags).await?;
+    }
+    if let (Some(from), Some(to)) = (from, fields.status)
+        && from != to
+    {
+        record_status(db, scope, id, Some(from), to).await?;
+    }
+    for (channel, before, after) in [
+        ("email", current.consent_email, fields.consent_email),
+        ("sms", current.consent_sms, fields.consent_sms),
+    ] {
+        if let Some(after) = after
+            && after != before
+        {
+            record_consent(db, scope, id, channel, after, "api").await?;
+        }
+    }
+    get(db, scope, id).await?.ok_or(AppError::NotFound)
+}
+
+/// Deletes a client and everything hanging off it.
+pub async fn delete(db: &impl ConnectionTrait, scope: &ClientScope, id: Uuid) -> AppResult<()> {
+    let r = clients::Entity::delete_many()
+        .filter(scope.condition())
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+async fn insert_assignment(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    client: Uuid,
+    trainer: Uuid,
+    role: &str,
+) -> AppResult<()> {
+    client_trainers::Entity::insert(client_trainers::ActiveModel {
+        organization_id: Set(scope.org.0),
+        client_id: Set(client),
+        trainer_id: Set(trainer),
+        role: Set(role.to_owned()),
+        created_at: Set(now()),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Assigns a trainer to a client, or changes the role of an existing assignment.
+pub async fn assign(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    client: Uuid,
+    trainer: Uuid,
+    role: &str,
+) -> AppResult<Client> {
+    ensure_visible(db, scope, client).await?;
+    if trainer_repo::existing_ids(db, scope.org, &[trainer])
+        .await?
+        .is_empty()
+    {
+        return Err(AppError::field(
+            "trainer_id",
+            "is not a trainer of this organization",
+        ));
+    }
+    let existing = client_trainers::Entity::find_by_id((client, trainer))
+        .one(db)
+        .await?;
+    match existing {
+        Some(_) => {
+            client_trainers::Entity::update_many()
+                .col_expr(client_trainers::Column::Role, Expr::value(role))
+                .filter(client_trainers::Column::ClientId.eq(client))
+                .filter(client_trainers::Column::TrainerId.eq(trainer))
+                .filter(client_trainers::Column::OrganizationId.eq(scope.org.0))
+                .exec(db)
+                .await?;
+        }
+        None => insert_assignment(db, scope, client, trainer, role).await?,
+    }
+    touch(db, scope, client).await?;
+    get(db, scope, client).await?.ok_or(AppError::NotFound)
+}
+
+/// Removes a trainer from a client; 404 when they were not assigned.
+pub async fn unassign(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    client: Uuid,
+    trainer: Uuid,
+) -> AppResult<()> {
+    ensure_visible(db, scope, client).await?;
+    let r = client_trainers::Entity::delete_many()
+        .filter(client_trainers::Column::OrganizationId.eq(scope.org.0))
+        .filter(client_trainers::Column::ClientId.eq(client))
+        .filter(client_trainers::Column::TrainerId.eq(trainer))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
+    touch(db, scope, client).await
+}
+
+async fn touch(db: &impl ConnectionTrait, scope: &ClientScope, client: Uuid) -> AppResult<()> {
+    clients::Entity::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now()))
+        .filter(Column::Id.eq(client))
+        .filter(Column::OrganizationId.eq(scope.org.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The consent history of a client, oldest first.
+pub async fn consents(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    client: Uuid,
+) -> AppResult<Vec<client_consents::Model>> {
+    Ok(client_consents::Entity::find()
+        .filter(client_consents::Column::OrganizationId.eq(scope.org.0))
+        .filter(client_consents::Column::ClientId.eq(client))
+        .order_by_asc(client_consents::Column::RecordedAt)
+        .order_by_asc(client_consents::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,255 @@
+//! `/api/v1/clients`: the client file, its trainers, and the list with search and filters.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::access::ClientScope;
+use super::model::{Client, ClientStatus, CreateClient, UpdateClient};
+use super::repo::{self, ClientFilter};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, AppResult, Problem};
+use crate::http::pagination::{Page, PageRequest};
+use crate::http::{ApiJson, ApiQuery, IfMatch, created};
+use crate::validation::parse_text;
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clients, create_client))
+        .routes(routes!(get_client, update_client, delete_client))
+        .routes(routes!(assign_trainer))
+        .routes(routes!(unassign_trainer))
+}
+
+/// Parameters of `GET /clients`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListClients {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `name` (family name first), `created_at` or `updated_at`; `-` for descending. Default `name`.
+    #[param(pattern = "^-?(name|created_at|updated_at)$")]
+    pub sort: Option<String>,
+    /// Matches the start of the first name, family name, full name, email or phone, case-insensitively.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+    /// Only this status.
+    pub status: Option<ClientStatus>,
+    /// Only clients with this tag.
+    #[param(max_length = 40)]
+    pub tag: Option<String>,
+    /// Only clients of this trainer.
+    pub trainer_id: Option<Uuid>,
+    /// Count all matches into `total`.
+    pub include_total: Option<bool>,
+}
+
+impl ListClients {
+    /// The validated page request and filter.
+    pub fn parse(
+        self,
+    ) -> AppResult<(
+        PageRequest<crate::db::entities::clients::Column>,
+        ClientFilter,
+    )> {
+        if self.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            return Err(AppError::bad_param("q", "must be at most 100 characters"));
+        }
+        if self.tag.as_ref().is_some_and(|t| t.chars().count() > 40) {
+            return Err(AppError::bad_param("tag", "must be at most 40 characters"));
+        }
+        let page = PageRequest::parse(
+            &repo::SORT_FIELDS,
+            "name",
+            self.limit,
+            self.cursor.as_deref(),
+            self.sort.as_deref(),
+            self.include_total,
+        )?;
+        Ok((
+            page,
+            ClientFilter {
+                q: self.q,
+                status: self.status,
+                tag: self.tag,
+                trainer_id: self.trainer_id,
+            },
+        ))
+    }
+}
+
+/// Lists the clients the caller may see (a trainer: their own clients).
+#[utoipa::path(get, path = "", tag = "clients", params(ListClients),
+    responses((status = 200, description = "A page of clients", body = Page<Client>)))]
+pub async fn list_clients(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiQuery(params): ApiQuery<ListClients>,
+) -> AppResult<Json<Page<Client>>> {
+    caller.role.require(Role::Trainer)?;
+    let (page, filter) = params.parse()?;
+    let db = state.db.conn();
+    let scope = ClientScope::of(db, &caller).await?;
+    Ok(Json(repo::list(db, &scope, &page, &filter).await?))
+}
+
+/// Adds a client. A trainer's new client is assigned to them.
+#[utoipa::path(post, path = "", tag = "clients", request_body = CreateClient,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 201, description = "Created", body = Client, headers(("Location" = String, description = "The new client"))),
+        (status = 409, description = "A client with this email exists; `conflicts` names it", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_client(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiJson(input): ApiJson<CreateClient>,
+) -> AppResult<Response> {
+    let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    scope.require_editor()?;
+    if input.medical_notes.is_some() {
+        scope.require_medical()?;
+    }
+    let (fields, mut trainer_ids) = input.validate()?;
+    if let super::access::Visibility::Assigned(me) = scope.visibility
+        && !trainer_ids.contains(&me)
+    {
+        trainer_ids.insert(0, me);
+    } else if scope.visibility == super::access::Visibility::Nothing {
+        return Err(AppError::Forbidden(
+            "Your account is not linked to a trainer.".into(),
+        ));
+    }
+    let txn = state.db.begin_write().await?;
+    let client = repo::insert(&txn, &scope, fields, &trainer_ids).await?;
+    txn.commit().await?;
+    Ok(created(format!("/api/v1/clients/{}", client.id), client))
+}
+
+/// One client file.
+#[utoipa::path(get, path = "/{id}", tag = "clients", params(("id" = Uuid, Path, description = "Client id")),
+    responses((status = 200, description = "The client", body = Client)))]
+pub async fn get_client(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<Client>> {
+    let db = state.db.conn();
+    let scope = ClientScope::of(db, &caller).await?;
+    repo::get(db, &scope, id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
+}
+
+/// Changes a client. Send the version you read as `If-Match` (or `version`); a stale one is a 412.
+#[utoipa::path(patch, path = "/{id}", tag = "clients", request_body = UpdateClient,
+    params(
+        ("id" = Uuid, Path, description = "Client id"),
+        ("If-Match" = Option<String>, Header, description = "The version the change is based on"),
+    ),
+    responses(
+        (status = 200, description = "Changed", body = Client),
+        (status = 409, description = "Email taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since that version", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_client(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    ApiJson(input): ApiJson<UpdateClient>,
+) -> AppResult<Json<Client>> {
+    let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    scope.require_editor()?;
+    if input.medical_notes.is_some() {
+        scope.require_medical()?;
+    }
+    let expected = if_match.expected(input.version)?;
+    let fields = input.validate()?;
+    let txn = state.db.begin_write().await?;
+    let client = repo::update(&txn, &scope, id, expected, fields).await?;
+    txn.commit().await?;
+    Ok(Json(client))
+}
+
+/// Deletes a client and everything held about them (owner, admin). Prefer `erase` for GDPR requests.
+#[utoipa::path(delete, path = "/{id}", tag = "clients", params(("id" = Uuid, Path, description = "Client id")),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete_client(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<impl IntoResponse> {
+    caller.role.require(Role::Admin)?;
+    let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    let txn = state.db.begin_write().await?;
+    repo::delete(&txn, &scope, id).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/clients/{id}/trainers`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignTrainer {
+    /// The trainer.
+    pub trainer_id: Uuid,
+    /// primary, secondary, nutrition, physio, ... (default secondary; 1–40 characters).
+    #[serde(default)]
+    #[schema(max_length = 40)]
+    pub role: Option<String>,
+}
+
+/// Assigns a trainer to the client (or changes the role of an assignment). Staff and above.
+#[utoipa::path(post, path = "/{id}/trainers", tag = "clients", request_body = AssignTrainer,
+    params(("id" = Uuid, Path, description = "Client id")),
+    responses((status = 200, description = "The client with its trainers", body = Client)))]
+pub async fn assign_trainer(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<Uuid>,
+    ApiJson(input): ApiJson<AssignTrainer>,
+) -> AppResult<Json<Client>> {
+    let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    scope.require_front_desk()?;
+    let role = match input.role {
+        Some(r) => parse_text(&r, 40)
+            .map_err(|m| AppError::field("role", m))?
+            .to_lowercase(),
+        None => "secondary".to_owned(),
+    };
+    let txn = state.db.begin_write().await?;
+    let client = repo::assign(&txn, &scope, id, input.trainer_id, &role).await?;
+    txn.commit().await?;
+    Ok(Json(client))
+}
+
+/// Removes a trainer from the client. Staff and above.
+#[utoipa::path(delete, path = "/{id}/trainers/{trainer_id}", tag = "clients",
+    params(("id" = Uuid, Path, description = "Client id"), ("trainer_id" = Uuid, Path, description = "Trainer id")),
+    responses((status = 204, description = "Removed")))]
+pub async fn unassign_trainer(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path((id, trainer_id)): Path<(Uuid, Uuid)>,
+) -> AppResult<impl IntoResponse> {
+    let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    scope.require_front_desk()?;
+    let txn = state.db.begin_write().await?;
+    repo::unassign(&txn, &scope, id, trainer_id).await?;
+    txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
