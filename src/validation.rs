@@ -292,7 +292,9 @@ mod tests {
         assert_eq!(prefix_upper_bound("ann").unwrap(), "ano");
         assert_eq!(prefix_upper_bound("z").unwrap(), "{");
         let upper = prefix_upper_bound("mü").unwrap();
-        assert!("müller" < upper.as_str() && "müller" >= "mü" && "mv" > upper.as_str());
+        assert_eq!(upper, "mý");
+        assert!("müller" >= "mü" && "müller" < upper.as_str());
+        assert!("mzz" < "mü" && "mýa" >= upper.as_str(), "neighbours fall outside the range");
         assert_eq!(prefix_upper_bound(""), None);
     }
 }
