@@ -69,8 +69,12 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .nest("/api/v1/trainers", trainers::routes::router())
         .nest(
             "/api/v1/clients",
-            clients::routes::router().merge(clients::notes::router()),
+            clients::routes::router()
+                .merge(clients::notes::router())
+                .merge(clients::import::router())
+                .merge(clients::export::router()),
         )
+        .nest("/api/v1/imports", clients::import::imports_router())
         .nest("/api/v1/dashboard", clients::dashboard::router())
         .split_for_parts();
     (router, doc)

@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod dashboard;
+pub mod export;
+pub mod import;
 pub mod model;
 pub mod notes;
 pub mod repo;

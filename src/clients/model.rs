@@ -268,6 +268,11 @@ pub struct UpdateClient {
     /// Marketing SMS consent.
     #[serde(default)]
     pub consent_sms: Option<bool>,
+    /// Links (or with null unlinks) the client's portal account: a `client` account of the
+    /// organization. Staff and above.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub user_id: Option<Option<Uuid>>,
     /// The version the change is based on (alternative to `If-Match`).
     #[serde(default)]
     pub version: Option<i64>,
@@ -306,6 +311,8 @@ pub struct ClientFields {
     pub consent_email: Option<bool>,
     /// Consent to marketing SMS.
     pub consent_sms: Option<bool>,
+    /// Portal account.
+    pub user_id: Option<Option<Uuid>>,
 }
 
 impl ClientFields {
@@ -338,6 +345,7 @@ impl ClientFields {
         add(self.custom_fields.is_some(), "custom_fields");
         add(self.consent_email.is_some(), "consent_email");
         add(self.consent_sms.is_some(), "consent_sms");
+        add(self.user_id.is_some(), "user_id");
         names
     }
 }
@@ -405,6 +413,7 @@ impl UpdateClient {
                 .and_then(|m| e.check("custom_fields", parse_custom_fields(&m))),
             consent_email: self.consent_email,
             consent_sms: self.consent_sms,
+            user_id: self.user_id,
         };
         e.into_result(fields)
     }
@@ -430,6 +439,7 @@ impl CreateClient {
             custom_fields: Some(self.custom_fields.unwrap_or_default()),
             consent_email: Some(self.consent_email.unwrap_or(false)),
             consent_sms: Some(self.consent_sms.unwrap_or(false)),
+            user_id: None,
             version: None,
         };
         let mut fields = update.validate()?;

@@ -286,13 +286,193 @@ async fn check_email_free(
     Ok(())
 }
 
+/// The sort key of a client's name: family name first, lower case.
+pub fn sort_name(first: &str, last: &str) -> String {
+    normalize(&format!("{last} {first}"))
+}
+
 fn names(first: &str, last: &str) -> (String, String, String, String) {
     (
         normalize(first),
         normalize(last),
         normalize(&format!("{first} {last}")),
-        normalize(&format!("{last} {first}")),
+        sort_name(first, last),
     )
+}
+
+/// A new client ready to insert: validated fields (with defaults filled in) and where it came from.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// The fields, as produced by `CreateClient::validate` or an import row.
+    pub fields: ClientFields,
+    /// The source of consent records (`api`, `import`, ...).
+    pub consent_source: &'static str,
+}
+
+fn build_row(
+    scope: &ClientScope,
+    id: Uuid,
+    fields: &ClientFields,
+    at: chrono::DateTime<chrono::Utc>,
+) -> clients::ActiveModel {
+    let first = fields.first_name.clone().unwrap_or_default();
+    let last = fields.last_name.clone().unwrap_or_default();
+    let (first_norm, last_norm, full_norm, sort_name) = names(&first, &last);
+    let email = fields
+        .email
+        .clone()
+        .flatten()
+        .map(|e| e.as_str().to_owned());
+    let phone = fields.phone.clone().flatten();
+    let tags = fields.tags.clone().unwrap_or_default();
+    clients::ActiveModel {
+        id: Set(id),
+        organization_id: Set(scope.org.0),
+        user_id: Set(None),
+        first_name: Set(first),
+        last_name: Set(last),
+        first_norm: Set(first_norm),
+        last_norm: Set(last_norm),
+        full_norm: Set(full_norm),
+        sort_name: Set(sort_name),
+        email: Set(email.clone()),
+        email_normalized: Set(email),
+        phone_digits: Set(phone.as_deref().map(phone_digits)),
+        phone: Set(phone),
+        date_of_birth: Set(fields.date_of_birth.flatten()),
+        status: Set(fields
+            .status
+            .unwrap_or(ClientStatus::Lead)
+            .as_str()
+            .to_owned()),
+        source: Set(fields.source.clone().flatten()),
+        tags: Set(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into())),
+        goals: Set(fields.goals.clone().flatten()),
+        medical_notes: Set(fields.medical_notes.clone().flatten()),
+        emergency_contact_name: Set(fields.emergency_contact_name.clone().flatten()),
+        emergency_contact_phone: Set(fields.emergency_contact_phone.clone().flatten()),
+        custom_fields: Set(
+            Value::Object(fields.custom_fields.clone().unwrap_or_default()).to_string(),
+        ),
+        consent_email: Set(fields.consent_email.unwrap_or(false)),
+        consent_sms: Set(fields.consent_sms.unwrap_or(false)),
+        erased_at: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+    }
+}
+
+/// Rows per multi-row INSERT: well below SQLite's and PostgreSQL's bound-parameter limits.
+const CHUNK: usize = 200;
+
+/// Inserts many new clients with their tags, initial status records and consents, in multi-row
+/// statements (imports, seeding). Emails must already be known to be free. Returns the new ids in order.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    new: &[NewClient],
+) -> AppResult<Vec<Uuid>> {
+    let at = now();
+    let ids: Vec<Uuid> = new.iter().map(|_| new_id()).collect();
+    for (chunk_ids, chunk) in ids.chunks(CHUNK).zip(new.chunks(CHUNK)) {
+        let rows = chunk_ids
+            .iter()
+            .zip(chunk)
+            .map(|(id, n)| build_row(scope, *id, &n.fields, at));
+        clients::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict { .. } => {
+                    AppError::conflict("A client with this email already exists.")
+                }
+                other => other,
+            })?;
+        let mut tags = Vec::new();
+        let mut statuses = Vec::new();
+        let mut consents = Vec::new();
+        for (id, n) in chunk_ids.iter().zip(chunk) {
+            let mut seen = std::collections::HashSet::new();
+            for t in n.fields.tags.iter().flatten() {
+                let tag = normalize(t);
+                if seen.insert(tag.clone()) {
+                    tags.push(client_tags::ActiveModel {
+                        organization_id: Set(scope.org.0),
+                        client_id: Set(*id),
+                        tag: Set(tag),
+                    });
+                }
+            }
+            statuses.push(client_status_changes::ActiveModel {
+                id: Set(new_id()),
+                organization_id: Set(scope.org.0),
+                client_id: Set(*id),
+                from_status: Set(None),
+                to_status: Set(n
+                    .fields
+                    .status
+                    .unwrap_or(ClientStatus::Lead)
+                    .as_str()
+                    .to_owned()),
+                actor_id: Set(scope.actor_id),
+                changed_at: Set(at),
+            });
+            for (channel, granted) in [
+                ("email", n.fields.consent_email),
+                ("sms", n.fields.consent_sms),
+            ] {
+                if granted == Some(true) {
+                    consents.push(client_consents::ActiveModel {
+                        id: Set(new_id()),
+                        organization_id: Set(scope.org.0),
+                        client_id: Set(*id),
+                        channel: Set(channel.to_owned()),
+                        granted: Set(true),
+                        source: Set(n.consent_source.to_owned()),
+                        actor_id: Set(scope.actor_id),
+                        recorded_at: Set(at),
+                    });
+                }
+            }
+        }
+        for part in tags.chunks(CHUNK) {
+            client_tags::Entity::insert_many(part.to_vec())
+                .exec_without_returning(db)
+                .await?;
+        }
+        client_status_changes::Entity::insert_many(statuses)
+            .exec_without_returning(db)
+            .await?;
+        if !consents.is_empty() {
+            client_consents::Entity::insert_many(consents)
+                .exec_without_returning(db)
+                .await?;
+        }
+    }
+    Ok(ids)
+}
+
+/// The ids of the organization's clients with these emails (normalised), by email.
+pub async fn ids_by_email(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    emails: &[String],
+) -> AppResult<HashMap<String, clients::Model>> {
+    let mut found = HashMap::new();
+    for part in emails.chunks(500) {
+        for m in clients::Entity::find()
+            .filter(Column::OrganizationId.eq(scope.org.0))
+            .filter(Column::EmailNormalized.is_in(part.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            if let Some(e) = m.email_normalized.clone() {
+                found.insert(e, m);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Inserts a client with its tags, initial status record, consents and assignments.
@@ -312,67 +492,19 @@ pub async fn insert(
             format!("{missing} is not a trainer of this organization"),
         ));
     }
-    let first = fields.first_name.clone().unwrap_or_default();
-    let last = fields.last_name.clone().unwrap_or_default();
-    let (first_norm, last_norm, full_norm, sort_name) = names(&first, &last);
-    let email = fields
-        .email
-        .clone()
-        .flatten()
-        .map(|e| e.as_str().to_owned());
-    let phone = fields.phone.clone().flatten();
-    let status = fields.status.unwrap_or(ClientStatus::Lead);
-    let tags = fields.tags.clone().unwrap_or_default();
-    let at = now();
-    let id = new_id();
-    let model = clients::ActiveModel {
-        id: Set(id),
-        organization_id: Set(scope.org.0),
-        user_id: Set(None),
-        first_name: Set(first),
-        last_name: Set(last),
-        first_norm: Set(first_norm),
-        last_norm: Set(last_norm),
-        full_norm: Set(full_norm),
-        sort_name: Set(sort_name),
-        email: Set(email.clone()),
-        email_normalized: Set(email),
-        phone_digits: Set(phone.as_deref().map(phone_digits)),
-        phone: Set(phone),
-        date_of_birth: Set(fields.date_of_birth.flatten()),
-        status: Set(status.as_str().to_owned()),
-        source: Set(fields.source.clone().flatten()),
-        tags: Set(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into())),
-        goals: Set(fields.goals.clone().flatten()),
-        medical_notes: Set(fields.medical_notes.clone().flatten()),
-        emergency_contact_name: Set(fields.emergency_contact_name.clone().flatten()),
-        emergency_contact_phone: Set(fields.emergency_contact_phone.clone().flatten()),
-        custom_fields: Set(
-            Value::Object(fields.custom_fields.clone().unwrap_or_default()).to_string(),
-        ),
-        consent_email: Set(fields.consent_email.unwrap_or(false)),
-        consent_sms: Set(fields.consent_sms.unwrap_or(false)),
-        erased_at: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-        version: Set(1),
-    };
-    clients::Entity::insert(model)
-        .exec_without_returning(db)
-        .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict { .. } => {
-                AppError::conflict("A client with this email already exists.")
-            }
-            other => other,
-        })?;
-    replace_tags(db, scope, id, &tags).await?;
-    record_status(db, scope, id, None, status).await?;
-    for (channel, granted) in [("email", fields.consent_email), ("sms", fields.consent_sms)] {
-        if granted == Some(true) {
-            record_consent(db, scope, id, channel, true, "api").await?;
-        }
-    }
+    let ids = insert_many(
+        db,
+        scope,
+        &[NewClient {
+            fields,
+            consent_source: "api",
+        }],
+    )
+    .await?;
+    let id = ids
+        .first()
+        .copied()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("insert returned no id")))?;
     for (i, trainer) in trainer_ids.iter().enumerate() {
         let role = if i == 0 { "primary" } else { "secondary" };
         insert_assignment(db, scope, id, *trainer, role).await?;
@@ -472,6 +604,9 @@ pub async fn update(
     if let Some(Some(email)) = &fields.email {
         check_email_free(db, scope, email.as_str(), Some(id)).await?;
     }
+    if let Some(Some(user)) = fields.user_id {
+        check_portal_account(db, scope, user, id).await?;
+    }
     let mut u = clients::Entity::update_many()
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .col_expr(Column::UpdatedAt, Expr::value(now()));
@@ -546,6 +681,9 @@ pub async fn update(
     }
     if let Some(v) = fields.consent_sms {
         u = u.col_expr(Column::ConsentSms, Expr::value(v));
+    }
+    if let Some(v) = fields.user_id {
+        u = u.col_expr(Column::UserId, Expr::value(v));
     }
     let r = u
         .filter(Column::Id.eq(id))
@@ -695,4 +833,154 @@ pub async fn consents(
         .order_by_asc(client_consents::Column::Id)
         .all(db)
         .await?)
+}
+
+/// Writes a status back without the lifecycle check (reverting an import), recording the change.
+pub async fn set_status_unchecked(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+    status: ClientStatus,
+) -> AppResult<()> {
+    let Some(current) = find_row(db, &ClientScope::system(scope.org), id).await? else {
+        return Err(AppError::NotFound);
+    };
+    let from = ClientStatus::parse(&current.status);
+    if from == Some(status) {
+        return Ok(());
+    }
+    clients::Entity::update_many()
+        .col_expr(Column::Status, Expr::value(status.as_str()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::OrganizationId.eq(scope.org.0))
+        .exec(db)
+        .await?;
+    record_status(db, scope, id, from, status).await
+}
+
+/// Erases a client's personal data irreversibly: the profile is overwritten with placeholders, notes,
+/// tags, consents, assignments, import snapshots and stored idempotent responses mentioning the client
+/// are deleted, and a linked portal account is removed. The record itself stays (pseudonymous, status
+/// churned), so that figures and records the law requires to keep still add up.
+///
+/// On SQLite the transaction zeroes what it frees (`secure_delete=ON`); the caller then checkpoints the
+/// WAL and vacuums free pages so no copy of the old values stays in the files.
+pub async fn erase(db: &impl ConnectionTrait, scope: &ClientScope, id: Uuid) -> AppResult<()> {
+    use crate::db::entities::{client_notes, idempotency_keys, import_items, users};
+    let row = find_row(db, scope, id).await?.ok_or(AppError::NotFound)?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA secure_delete = ON").await?;
+    }
+    let org = scope.org.0;
+    client_notes::Entity::delete_many()
+        .filter(client_notes::Column::OrganizationId.eq(org))
+        .filter(client_notes::Column::ClientId.eq(id))
+        .exec(db)
+        .await?;
+    client_tags::Entity::delete_many()
+        .filter(client_tags::Column::OrganizationId.eq(org))
+        .filter(client_tags::Column::ClientId.eq(id))
+        .exec(db)
+        .await?;
+    client_consents::Entity::delete_many()
+        .filter(client_consents::Column::OrganizationId.eq(org))
+        .filter(client_consents::Column::ClientId.eq(id))
+        .exec(db)
+        .await?;
+    client_trainers::Entity::delete_many()
+        .filter(client_trainers::Column::OrganizationId.eq(org))
+        .filter(client_trainers::Column::ClientId.eq(id))
+        .exec(db)
+        .await?;
+    import_items::Entity::delete_many()
+        .filter(import_items::Column::ClientId.eq(id))
+        .exec(db)
+        .await?;
+    idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::OrganizationId.eq(org))
+        .filter(idempotency_keys::Column::ResponseBody.contains(id.to_string()))
+        .exec(db)
+        .await?;
+    let placeholder = ("Erased", "Client");
+    let (f, l, full, sort) = names(placeholder.0, placeholder.1);
+    let none: Option<String> = None;
+    clients::Entity::update_many()
+        .col_expr(Column::FirstName, Expr::value(placeholder.0))
+        .col_expr(Column::LastName, Expr::value(placeholder.1))
+        .col_expr(Column::FirstNorm, Expr::value(f))
+        .col_expr(Column::LastNorm, Expr::value(l))
+        .col_expr(Column::FullNorm, Expr::value(full))
+        .col_expr(Column::SortName, Expr::value(sort))
+        .col_expr(Column::Email, Expr::value(none.clone()))
+        .col_expr(Column::EmailNormalized, Expr::value(none.clone()))
+        .col_expr(Column::Phone, Expr::value(none.clone()))
+        .col_expr(Column::PhoneDigits, Expr::value(none.clone()))
+        .col_expr(
+            Column::DateOfBirth,
+            Expr::value(Option::<chrono::NaiveDate>::None),
+        )
+        .col_expr(Column::Status, Expr::value(ClientStatus::Churned.as_str()))
+        .col_expr(Column::Source, Expr::value(none.clone()))
+        .col_expr(Column::Tags, Expr::value("[]"))
+        .col_expr(Column::Goals, Expr::value(none.clone()))
+        .col_expr(Column::MedicalNotes, Expr::value(none.clone()))
+        .col_expr(Column::EmergencyContactName, Expr::value(none.clone()))
+        .col_expr(Column::EmergencyContactPhone, Expr::value(none))
+        .col_expr(Column::CustomFields, Expr::value("{}"))
+        .col_expr(Column::ConsentEmail, Expr::value(false))
+        .col_expr(Column::ConsentSms, Expr::value(false))
+        .col_expr(Column::UserId, Expr::value(Option::<Uuid>::None))
+        .col_expr(Column::ErasedAt, Expr::value(now()))
+        .col_expr(Column::UpdatedAt, Expr::value(now()))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(id))
+        .filter(Column::OrganizationId.eq(org))
+        .exec(db)
+        .await?;
+    if let Some(user) = row.user_id {
+        users::Entity::delete_many()
+            .filter(users::Column::Id.eq(user))
+            .filter(users::Column::OrganizationId.eq(org))
+            .exec(db)
+            .await?;
+    }
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA secure_delete = FAST").await?;
+    }
+    Ok(())
+}
+
+/// A portal account may be linked when it is a `client` account of the organization not linked to
+/// another client.
+async fn check_portal_account(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    user: Uuid,
+    client: Uuid,
+) -> AppResult<()> {
+    use crate::db::entities::users;
+    let account = users::Entity::find_by_id(user)
+        .filter(users::Column::OrganizationId.eq(scope.org.0))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::field("user_id", "is not an account of this organization"))?;
+    if account.role != "client" {
+        return Err(AppError::field(
+            "user_id",
+            "must be an account with the client role",
+        ));
+    }
+    if let Some(other) = clients::Entity::find()
+        .filter(Column::OrganizationId.eq(scope.org.0))
+        .filter(Column::UserId.eq(user))
+        .filter(Column::Id.ne(client))
+        .one(db)
+        .await?
+    {
+        return Err(AppError::Conflict {
+            detail: "This account is linked to another client.".into(),
+            conflicts: vec![serde_json::json!({"type": "client", "id": other.id})],
+        });
+    }
+    Ok(())
 }

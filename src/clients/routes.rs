@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_client, update_client, delete_client))
         .routes(routes!(assign_trainer))
         .routes(routes!(unassign_trainer))
+        .routes(routes!(erase_client))
 }
 
 /// Parameters of `GET /clients`.
@@ -177,6 +178,9 @@ pub async fn update_client(
     if input.medical_notes.is_some() {
         scope.require_medical()?;
     }
+    if input.user_id.is_some() {
+        scope.require_front_desk()?;
+    }
     let expected = if_match.expected(input.version)?;
     let fields = input.validate()?;
     let txn = state.db.begin_write().await?;
@@ -251,5 +255,24 @@ pub async fn unassign_trainer(
     let txn = state.db.begin_write().await?;
     repo::unassign(&txn, &scope, id, trainer_id).await?;
     txn.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erases the client's personal data irreversibly (GDPR right to erasure). Owners and admins. The
+/// record stays as an anonymous placeholder so that figures and records the law requires still add up.
+#[utoipa::path(post, path = "/{id}/erase", tag = "clients", params(("id" = Uuid, Path, description = "Client id")),
+    responses((status = 204, description = "Erased")))]
+pub async fn erase_client(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<impl IntoResponse> {
+    caller.role.require(Role::Admin)?;
+    let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    let txn = state.db.begin_write().await?;
+    repo::erase(&txn, &scope, id).await?;
+    txn.commit().await?;
+    state.db.purge_freed_space().await?;
+    tracing::info!(org.id = %scope.org, client.id = %id, "client erased");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -135,6 +135,24 @@ impl Db {
         }
     }
 
+    /// After erasing personal data: on SQLite, copies the WAL into the database and truncates it, then
+    /// returns free pages to the file system, so that no old copy of erased values stays on disk. On
+    /// PostgreSQL old row versions are left to (auto)vacuum; see docs/GDPR.md.
+    pub async fn purge_freed_space(&self) -> Result<(), DbErr> {
+        if self.backend == Backend::Sqlite {
+            self.conn
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+            self.conn
+                .execute_unprepared("PRAGMA incremental_vacuum")
+                .await?;
+            self.conn
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(self) -> Result<(), DbErr> {
         self.conn.close().await

@@ -59,13 +59,13 @@ async fn handle(state: AppState, req: Request, next: Next) -> AppResult<Response
         .to_owned();
 
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, state.config.max_body_bytes)
-        .await
-        .map_err(|_| {
-            AppError::PayloadTooLarge(
-                "The request body is larger than this endpoint accepts.".into(),
-            )
-        })?;
+    let limit = state
+        .config
+        .max_body_bytes
+        .max(crate::clients::import::MAX_BYTES);
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        AppError::PayloadTooLarge("The request body is larger than this endpoint accepts.".into())
+    })?;
     let mut hasher = Sha256::new();
     hasher.update(parts.method.as_str().as_bytes());
     hasher.update(b" ");

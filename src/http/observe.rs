@@ -111,7 +111,8 @@ async fn finish_problem(response: Response, request_id: &str) -> Response {
     if let Some(p) = response.extensions().get::<Problem>().cloned() {
         return render(response, p, request_id);
     }
-    if status.as_u16() < 400 || is_problem(&response) {
+    if status.as_u16() < 400 || is_problem(&response) || is_json(&response) {
+        // Successes, problems, and deliberate JSON error bodies (an import report) pass unchanged.
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -137,6 +138,14 @@ async fn finish_problem(response: Response, request_id: &str) -> Response {
         problem(status, Some(detail), None, None),
         request_id,
     )
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
 }
 
 fn is_problem(response: &Response) -> bool {

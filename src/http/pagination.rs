@@ -155,6 +155,18 @@ impl<C: ColumnTrait> PageRequest<C> {
         })
     }
 
+    /// The same request with a larger page, for internal batch reads (exports).
+    pub fn with_limit(mut self, limit: u64) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Continues after the last item of a page, by its sort value and id.
+    pub fn after(mut self, value: SortValue, id: Uuid) -> Self {
+        self.after = Some((value, id));
+        self
+    }
+
     /// Orders `select` by the sort field and id, starts it after the cursor and fetches one row more
     /// than the page, which tells whether there is a next page.
     pub fn apply<E>(&self, select: Select<E>, id_column: E::Column) -> Select<E>

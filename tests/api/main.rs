@@ -8,6 +8,7 @@ mod helpers;
 mod api_keys;
 mod auth;
 mod cli;
+mod client_data;
 mod clients;
 mod conventions;
 mod operations;

@@ -8,6 +8,8 @@ pub mod client_tags;
 pub mod client_trainers;
 pub mod clients;
 pub mod idempotency_keys;
+pub mod import_items;
+pub mod imports;
 pub mod organizations;
 pub mod sessions;
 pub mod trainers;

@@ -1,0 +1,311 @@
+//! Exports: the client list as CSV (`GET /api/v1/clients/export`, streamed in keyset batches, so memory
+//! does not grow with the number of clients) and everything held about one person as JSON
+//! (`GET /api/v1/clients/{id}/export`, GDPR access and portability).
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::access::{ClientScope, Visibility};
+use super::model::Client;
+use super::notes::{Note, TimelineEntry, timeline};
+use super::repo;
+use super::routes::ListClients;
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::db::Db;
+use crate::db::entities::{client_consents, client_notes, client_status_changes};
+use crate::error::{AppError, AppResult};
+use crate::http::ApiQuery;
+use crate::http::pagination::SortValue;
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(export_clients))
+        .routes(routes!(export_client))
+}
+
+/// Rows fetched per batch while streaming.
+const BATCH: u64 = 500;
+
+const HEADER: [&str; 18] = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "date_of_birth",
+    "status",
+    "source",
+    "tags",
+    "goals",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "consent_email",
+    "consent_sms",
+    "trainer_ids",
+    "created_at",
+    "updated_at",
+    "medical_notes",
+];
+
+/// A cell that a spreadsheet would run as a formula (`= + - @`, or a tab or carriage return first)
+/// gets a leading apostrophe, so it is shown as text.
+pub fn neutralize(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+fn csv_line(fields: &[String]) -> Bytes {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let _ = w.write_record(fields.iter().map(|f| neutralize(f)));
+    Bytes::from(w.into_inner().unwrap_or_default())
+}
+
+fn row(c: &Client, medical: bool) -> Vec<String> {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let mut cells = vec![
+        c.id.to_string(),
+        c.first_name.clone(),
+        c.last_name.clone(),
+        opt(&c.email),
+        opt(&c.phone),
+        c.date_of_birth.map(|d| d.to_string()).unwrap_or_default(),
+        c.status.as_str().to_owned(),
+        opt(&c.source),
+        c.tags.join(";"),
+        opt(&c.goals),
+        opt(&c.emergency_contact_name),
+        opt(&c.emergency_contact_phone),
+        c.consent_email.to_string(),
+        c.consent_sms.to_string(),
+        c.trainer_ids
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(";"),
+        c.created_at.to_rfc3339(),
+        c.updated_at.to_rfc3339(),
+    ];
+    if medical {
+        cells.push(c.medical_notes.clone().flatten().unwrap_or_default());
+    }
+    cells
+}
+
+/// The clients matching the list filters as CSV (UTF-8, header row), streamed. Staff and above;
+/// medical notes are included only for owners, admins and trainers.
+#[utoipa::path(get, path = "/export", tag = "clients", params(ListClients),
+    responses((status = 200, description = "CSV, one client per row", content_type = "text/csv", body = String)))]
+pub async fn export_clients(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiQuery(params): ApiQuery<ListClients>,
+) -> AppResult<Response> {
+    let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    scope.require_front_desk()?;
+    let (page, filter) = params.parse()?;
+    let page = page.with_limit(BATCH);
+    let medical = scope.medical;
+    let header: Vec<String> = HEADER
+        .iter()
+        .take(if medical {
+            HEADER.len()
+        } else {
+            HEADER.len() - 1
+        })
+        .map(|h| (*h).to_owned())
+        .collect();
+    tracing::info!(org.id = %scope.org, "client export started");
+    // State: the next page request, or None when done; the header goes first.
+    let db: Db = state.db.clone();
+    let first =
+        futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(csv_line(&header)) });
+    let rest = futures_util::stream::unfold(Some(page), move |next| {
+        let db = db.clone();
+        let filter = filter.clone();
+        async move {
+            let page = next?;
+            match repo::list(db.conn(), &scope, &page, &filter).await {
+                Ok(batch) => {
+                    let mut out = Vec::new();
+                    for c in &batch.items {
+                        out.extend_from_slice(&csv_line(&row(c, medical)));
+                    }
+                    let following = match (batch.next_cursor.is_some(), batch.items.last()) {
+                        (true, Some(last)) => {
+                            let value = match page.field.name {
+                                "name" => SortValue::Text(repo::sort_name(
+                                    &last.first_name,
+                                    &last.last_name,
+                                )),
+                                "updated_at" => SortValue::Time(last.updated_at),
+                                _ => SortValue::Time(last.created_at),
+                            };
+                            Some(page.clone().after(value, last.id))
+                        }
+                        _ => None,
+                    };
+                    Some((Ok(Bytes::from(out)), following))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "client export failed mid-stream");
+                    Some((Err(std::io::Error::other("export failed")), None))
+                }
+            }
+        }
+    });
+    use futures_util::StreamExt;
+    let body = Body::from_stream(first.chain(rest));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"clients.csv\""),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A status change in an export.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusChange {
+    /// Previous status (none for the first).
+    pub from: Option<String>,
+    /// New status.
+    pub to: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A consent grant or withdrawal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentRecord {
+    /// `email` or `sms`.
+    pub channel: String,
+    /// Granted or withdrawn.
+    pub granted: bool,
+    /// How it was given: api, import, portal, ...
+    pub source: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Everything FitnessCRM holds about one person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonalDataExport {
+    /// When this export was made.
+    pub exported_at: DateTime<Utc>,
+    /// The profile, including medical notes.
+    pub client: Client,
+    /// Notes written about the person.
+    pub notes: Vec<Note>,
+    /// Lifecycle history.
+    pub status_history: Vec<StatusChange>,
+    /// Marketing consent history.
+    pub consents: Vec<ConsentRecord>,
+    /// The timeline (most recent 1,000 entries).
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// Everything held about a client, as JSON (GDPR access and portability). Owners and admins, and the
+/// client themself through their portal account.
+#[utoipa::path(get, path = "/{id}/export", tag = "clients", params(("id" = Uuid, Path, description = "Client id")),
+    responses((status = 200, description = "The personal data export", body = PersonalDataExport)))]
+pub async fn export_client(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let db = state.db.conn();
+    let mut scope = ClientScope::of(db, &caller).await?;
+    match (caller.role, scope.visibility) {
+        (Role::Owner | Role::Admin, _) | (Role::Client, Visibility::Own(_)) => {}
+        _ => {
+            return Err(AppError::Forbidden(
+                "Owners, admins and the person themself export personal data.".into(),
+            ));
+        }
+    }
+    // It is the person's own data: the export includes their medical notes.
+    scope.medical = true;
+    let export = personal_data(db, &scope, id).await?;
+    tracing::info!(org.id = %scope.org, client.id = %id, "personal data exported");
+    let mut response = Json(export).into_response();
+    let disposition = format!("attachment; filename=\"client-{id}.json\"");
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Gathers the personal data export of a client the scope sees.
+pub async fn personal_data(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+) -> AppResult<PersonalDataExport> {
+    let client = repo::get(db, scope, id).await?.ok_or(AppError::NotFound)?;
+    let notes = client_notes::Entity::find()
+        .filter(client_notes::Column::OrganizationId.eq(scope.org.0))
+        .filter(client_notes::Column::ClientId.eq(id))
+        .order_by_asc(client_notes::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Note::from)
+        .collect();
+    let status_history = client_status_changes::Entity::find()
+        .filter(client_status_changes::Column::OrganizationId.eq(scope.org.0))
+        .filter(client_status_changes::Column::ClientId.eq(id))
+        .order_by_asc(client_status_changes::Column::ChangedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| StatusChange {
+            from: s.from_status,
+            to: s.to_status,
+            at: s.changed_at,
+        })
+        .collect();
+    let consents = repo::consents(db, scope, id)
+        .await?
+        .into_iter()
+        .map(|c: client_consents::Model| ConsentRecord {
+            channel: c.channel,
+            granted: c.granted,
+            source: c.source,
+            at: c.recorded_at,
+        })
+        .collect();
+    let timeline = timeline(db, scope, id, 1000, None).await?.items;
+    Ok(PersonalDataExport {
+        exported_at: crate::db::now(),
+        client,
+        notes,
+        status_history,
+        consents,
+        timeline,
+    })
+}
