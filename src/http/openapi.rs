@@ -19,6 +19,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
         (name = "auth", description = "Sign-up, login, logout and the current account"),
         (name = "users", description = "Staff and portal accounts (owner and admin)"),
         (name = "api-keys", description = "Long-lived API credentials (owner and admin)"),
+        (name = "audit", description = "The audit trail: who changed what, when and from where (owner and admin)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
