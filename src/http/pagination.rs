@@ -173,14 +173,20 @@ impl<C: ColumnTrait> PageRequest<C> {
         if let Some((value, id)) = self.after.clone() {
             let value = value.into_db();
             let col = self.field.column;
+            // The first bound is implied by the second, but PostgreSQL cannot use an OR as an
+            // index range: without it, a deep page scans every row before the cursor.
             let cond = if self.desc {
-                Condition::any()
-                    .add(col.lt(value.clone()))
-                    .add(Condition::all().add(col.eq(value)).add(id_column.lt(id)))
+                Condition::all().add(col.lte(value.clone())).add(
+                    Condition::any()
+                        .add(col.lt(value.clone()))
+                        .add(Condition::all().add(col.eq(value)).add(id_column.lt(id))),
+                )
             } else {
-                Condition::any()
-                    .add(col.gt(value.clone()))
-                    .add(Condition::all().add(col.eq(value)).add(id_column.gt(id)))
+                Condition::all().add(col.gte(value.clone())).add(
+                    Condition::any()
+                        .add(col.gt(value.clone()))
+                        .add(Condition::all().add(col.eq(value)).add(id_column.gt(id))),
+                )
             };
             select = select.filter(cond);
         }
