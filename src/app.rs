@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::http::{health, idempotency, metrics, observe, openapi};
-use crate::{auth, clients, trainers, users};
+use crate::{audit, auth, clients, trainers, users};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -66,6 +66,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .nest("/api/v1/me", auth::routes::me_router())
         .nest("/api/v1/users", users::routes::router())
         .nest("/api/v1/api-keys", auth::api_keys::router())
+        .nest("/api/v1/audit-events", audit::routes::router())
         .nest("/api/v1/trainers", trainers::routes::router())
         .nest(
             "/api/v1/clients",

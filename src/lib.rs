@@ -3,6 +3,7 @@
 //! One binary serves the JSON API under `/api/v1`, the operations endpoints and (later) the web UI.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clients;

@@ -2,6 +2,7 @@
 
 use secrecy::SecretString;
 
+use crate::audit::AuditContext;
 use crate::auth::{Actor, CurrentUser, Role};
 use crate::db::Db;
 use crate::organizations::OrgId;
@@ -38,6 +39,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<DemoLogin> {
             currency: Some("EUR".into()),
             locale: Some("en".into()),
         },
+        |org, _| AuditContext::system(org),
     )
     .await
     .map_err(|e| anyhow::anyhow!("creating the demo organization: {e}"))?;
@@ -49,6 +51,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<DemoLogin> {
             session_id: uuid::Uuid::nil(),
         },
     };
+    let audit = AuditContext::system(caller.org);
     let staff = [
         ("Jonas Becker", "admin", Role::Admin),
         ("Lea Hoffmann", "frontdesk", Role::Staff),
@@ -59,6 +62,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<DemoLogin> {
         service::create(
             db,
             &caller,
+            &audit,
             CreateUser {
                 name: name.into(),
                 email: format!("{local}+{suffix}@demo.fitnesscrm.dev"),

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::repo::{self, ApiKeyRecord};
 use super::{CurrentUser, Role};
 use crate::app::AppState;
+use crate::audit::{self, Audit, Event};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Page;
 use crate::http::{ApiJson, created};
@@ -107,6 +108,7 @@ pub async fn list_api_keys(
 pub async fn create_api_key(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(audit): Audit,
     ApiJson(input): ApiJson<CreateApiKey>,
 ) -> AppResult<Response> {
     caller.require_account_manager()?;
@@ -117,14 +119,18 @@ pub async fn create_api_key(
         )));
     }
     let name = parse_text(&input.name, 100).map_err(|m| AppError::field("name", m))?;
-    let (record, secret) = repo::create_api_key(
-        state.db.conn(),
-        caller.org,
-        name,
-        input.role,
-        caller.user_id(),
+    let txn = state.db.begin_write().await?;
+    let (record, secret) =
+        repo::create_api_key(&txn, caller.org, name, input.role, caller.user_id()).await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &audit,
+        Event::new("api_key.created", "api_key", Some(record.model.id))
+            .with_fields(["name", "role"]),
     )
     .await?;
+    txn.commit().await?;
     let key = ApiKey::from(record);
     Ok(created(
         format!("/api/v1/api-keys/{}", key.id),
@@ -138,10 +144,12 @@ pub async fn create_api_key(
 pub async fn delete_api_key(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(audit): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
     caller.require_account_manager()?;
-    let key = repo::get_api_key(state.db.conn(), caller.org, id)
+    let txn = state.db.begin_write().await?;
+    let key = repo::get_api_key(&txn, caller.org, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !caller.role.at_least(key.role) {
@@ -150,6 +158,14 @@ pub async fn delete_api_key(
             caller.role, key.role
         )));
     }
-    repo::revoke_api_key(state.db.conn(), caller.org, id).await?;
+    repo::revoke_api_key(&txn, caller.org, id).await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &audit,
+        Event::new("api_key.revoked", "api_key", Some(id)),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{Role, repo, tokens};
 use crate::app::AppState;
+use crate::audit::{self, AuditContext, Event, RequestOrigin};
 use crate::db::now;
 use crate::error::AppError;
 use crate::organizations::OrgId;
@@ -113,7 +114,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         return AppError::Unauthorized("The Authorization header must be Bearer <token>.".into())
             .into_response();
     };
-    match resolve(&state, &token).await {
+    let origin = RequestOrigin::from_extensions(req.extensions());
+    match resolve(&state, &token, origin).await {
         Ok(Some(user)) => {
             req.extensions_mut().insert(user);
             let mut response = next.run(req).await;
@@ -129,7 +131,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
 }
 
-async fn resolve(state: &AppState, token: &str) -> Result<Option<CurrentUser>, AppError> {
+async fn resolve(
+    state: &AppState,
+    token: &str,
+    origin: RequestOrigin,
+) -> Result<Option<CurrentUser>, AppError> {
     let db = state.db.conn();
     let stale =
         |t: chrono::DateTime<chrono::Utc>| now() - t > ChronoDuration::seconds(TOUCH_EVERY_SECS);
@@ -138,16 +144,29 @@ async fn resolve(state: &AppState, token: &str) -> Result<Option<CurrentUser>, A
             return Ok(None);
         };
         let org = OrgId(key.model.organization_id);
-        if key.model.last_used_at.is_none_or(stale) {
-            repo::touch_api_key(db, org, key.model.id).await?;
-        }
-        return Ok(Some(CurrentUser {
+        let caller = CurrentUser {
             org,
             role: key.role,
             actor: Actor::ApiKey {
                 key_id: key.model.id,
             },
-        }));
+        };
+        if key.model.last_used_at.is_none_or(stale) {
+            // The use is audited only when it is recorded (at most once a minute), with the touch.
+            let txn = state.db.begin_write().await?;
+            let stale_before = now() - ChronoDuration::seconds(TOUCH_EVERY_SECS);
+            if repo::touch_api_key(&txn, org, key.model.id, stale_before).await? {
+                audit::record(
+                    &txn,
+                    state.db.backend(),
+                    &AuditContext::for_caller(&caller, origin.request_id, origin.ip),
+                    Event::new("api_key.used", "api_key", Some(key.model.id)),
+                )
+                .await?;
+            }
+            txn.commit().await?;
+        }
+        return Ok(Some(caller));
     }
     let Some(session) =
         repo::find_live_session(db, token, state.config.session_idle_timeout).await?

@@ -228,13 +228,24 @@ pub async fn find_live_api_key(
         .transpose()
 }
 
-/// Records that a key was used.
-pub async fn touch_api_key(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<()> {
-    api_keys::Entity::update_many()
+/// Records that a key was used, unless that was already recorded at or after `stale_before`. Returns
+/// whether it recorded it: of several requests racing with the same stale key, exactly one does.
+pub async fn touch_api_key(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: Uuid,
+    stale_before: DateTime<Utc>,
+) -> AppResult<bool> {
+    let r = api_keys::Entity::update_many()
         .col_expr(api_keys::Column::LastUsedAt, Expr::value(now()))
         .filter(api_keys::Column::Id.eq(id))
         .filter(api_keys::Column::OrganizationId.eq(org.0))
+        .filter(
+            sea_orm::Condition::any()
+                .add(api_keys::Column::LastUsedAt.is_null())
+                .add(api_keys::Column::LastUsedAt.lt(stale_before)),
+        )
         .exec(db)
         .await?;
-    Ok(())
+    Ok(r.rows_affected > 0)
 }

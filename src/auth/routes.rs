@@ -13,6 +13,8 @@ use utoipa_axum::routes;
 
 use super::{Actor, CurrentUser, Role, password, repo};
 use crate::app::AppState;
+use crate::audit::{self, Audit, AuditContext, Event, RequestOrigin};
+use crate::db::Db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, created};
 use crate::organizations::service::{Signup, create_with_owner};
@@ -85,6 +87,7 @@ pub struct SignupResponse {
     ))]
 pub async fn signup(
     State(state): State<AppState>,
+    origin: RequestOrigin,
     ApiJson(input): ApiJson<SignupRequest>,
 ) -> AppResult<Response> {
     if !state.config.signup_enabled {
@@ -103,6 +106,7 @@ pub async fn signup(
             currency: input.currency,
             locale: input.locale,
         },
+        |org, owner| AuditContext::user(org, owner.id, Role::Owner, origin),
     )
     .await?;
     let (token, expires_at) = repo::create_session(
@@ -158,6 +162,7 @@ pub struct LoginResponse {
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    origin: RequestOrigin,
     ApiJson(input): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     use secrecy::ExposeSecret;
@@ -175,15 +180,30 @@ pub async fn login(
     )
     .await?;
     let wrong = || AppError::Unauthorized("Wrong email or password.".into());
-    let Some(row) = row.filter(|r| ok && !too_long && r.active) else {
-        tracing::info!("login refused");
-        return Err(wrong());
+    let row = match row {
+        Some(r) if ok && !too_long && r.active => r,
+        other => {
+            if let Some(r) = other {
+                record_failed_login(&state.db, OrgId(r.organization_id), r.id, origin);
+            }
+            tracing::info!("login refused");
+            return Err(wrong());
+        }
     };
     let org = OrgId(row.organization_id);
+    let txn = state.db.begin_write().await?;
     let (token, expires_at) =
-        repo::create_session(db, org, row.id, state.config.session_absolute_timeout).await?;
-    user_repo::touch_login(db, org, row.id).await?;
-    let user = user_repo::get(db, org, row.id).await?.ok_or_else(wrong)?;
+        repo::create_session(&txn, org, row.id, state.config.session_absolute_timeout).await?;
+    user_repo::touch_login(&txn, org, row.id).await?;
+    let user = user_repo::get(&txn, org, row.id).await?.ok_or_else(wrong)?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &AuditContext::user(org, user.id, user.role, origin),
+        Event::new("auth.login", "user", Some(user.id)),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(org.id = %org, user.id = %user.id, "login");
     Ok(Json(LoginResponse {
         token,
@@ -192,13 +212,54 @@ pub async fn login(
     }))
 }
 
+/// Records `auth.login_failed` for an attempt on an existing account, in a task of its own: the
+/// refusal must take as long for an unknown email (where there is no organization to record it in)
+/// as for a wrong password, so the write stays off the response's path.
+fn record_failed_login(db: &Db, org: OrgId, user_id: uuid::Uuid, origin: RequestOrigin) {
+    let db = db.clone();
+    tokio::spawn(async move {
+        let result = async {
+            let txn = db.begin_write().await?;
+            audit::record(
+                &txn,
+                db.backend(),
+                &AuditContext::anonymous(org, origin),
+                Event::new("auth.login_failed", "user", Some(user_id)),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok::<(), AppError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(org.id = %org, error.cause = %e, "recording a failed login failed");
+        }
+    });
+}
+
 /// Logs out: the token's session is revoked on the server at once.
 #[utoipa::path(post, path = "/logout", tag = "auth",
     responses((status = 204, description = "Logged out; the token no longer works")))]
-pub async fn logout(State(state): State<AppState>, caller: CurrentUser) -> AppResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Audit(audit): Audit,
+) -> AppResult<Response> {
     match caller.actor {
-        Actor::User { session_id, .. } => {
-            repo::revoke_session(state.db.conn(), caller.org, session_id).await?;
+        Actor::User {
+            session_id,
+            user_id,
+        } => {
+            let txn = state.db.begin_write().await?;
+            repo::revoke_session(&txn, caller.org, session_id).await?;
+            audit::record(
+                &txn,
+                state.db.backend(),
+                &audit,
+                Event::new("auth.logout", "user", Some(user_id)),
+            )
+            .await?;
+            txn.commit().await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         Actor::ApiKey { .. } => Err(AppError::BadRequest(

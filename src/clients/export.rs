@@ -21,6 +21,7 @@ use super::notes::{Note, TimelineEntry, timeline};
 use super::repo;
 use super::routes::ListClients;
 use crate::app::AppState;
+use crate::audit::{self, Audit, Event};
 use crate::auth::{CurrentUser, Role};
 use crate::db::Db;
 use crate::db::entities::{client_consents, client_notes, client_status_changes};
@@ -112,6 +113,7 @@ fn row(c: &Client, medical: bool) -> Vec<String> {
 pub async fn export_clients(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     ApiQuery(params): ApiQuery<ListClients>,
 ) -> AppResult<Response> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
@@ -128,6 +130,15 @@ pub async fn export_clients(
         })
         .map(|h| (*h).to_owned())
         .collect();
+    let txn = state.db.begin_write().await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        Event::new("client.exported", "client", None),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(org.id = %scope.org, "client export started");
     // State: the next page request, or None when done; the header goes first.
     let db: Db = state.db.clone();
@@ -222,6 +233,8 @@ pub struct PersonalDataExport {
     pub consents: Vec<ConsentRecord>,
     /// The timeline (most recent 1,000 entries).
     pub timeline: Vec<TimelineEntry>,
+    /// The audit trail about the person (who did what to their record, when, from where).
+    pub audit_events: Vec<crate::audit::AuditEvent>,
 }
 
 /// Everything held about a client, as JSON (GDPR access and portability). Owners and admins, and the
@@ -231,6 +244,7 @@ pub struct PersonalDataExport {
 pub async fn export_client(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let db = state.db.conn();
@@ -246,6 +260,15 @@ pub async fn export_client(
     // It is the person's own data: the export includes their medical notes.
     scope.medical = true;
     let export = personal_data(db, &scope, id).await?;
+    let txn = state.db.begin_write().await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        super::client_event("client.personal_data_exported", id, Vec::new()),
+    )
+    .await?;
+    txn.commit().await?;
     tracing::info!(org.id = %scope.org, client.id = %id, "personal data exported");
     let mut response = Json(export).into_response();
     let disposition = format!("attachment; filename=\"client-{id}.json\"");
@@ -300,6 +323,16 @@ pub async fn personal_data(
         })
         .collect();
     let timeline = timeline(db, scope, id, 1000, None).await?.items;
+    use crate::db::entities::audit_events;
+    let audit_events = audit_events::Entity::find()
+        .filter(audit_events::Column::OrganizationId.eq(scope.org.0))
+        .filter(audit_events::Column::SubjectClientId.eq(id))
+        .order_by_asc(audit_events::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| crate::audit::AuditEvent::try_from(e).map_err(AppError::Internal))
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(PersonalDataExport {
         exported_at: crate::db::now(),
         client,
@@ -307,5 +340,6 @@ pub async fn personal_data(
         status_history,
         consents,
         timeline,
+        audit_events,
     })
 }

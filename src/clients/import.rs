@@ -27,6 +27,7 @@ use super::access::ClientScope;
 use super::model::{ClientFields, ClientStatus, CreateClient, UpdateClient};
 use super::repo::{self, NewClient};
 use crate::app::AppState;
+use crate::audit::{self, Audit, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{clients, import_items, imports};
 use crate::db::{new_id, now};
@@ -537,6 +538,7 @@ impl Snapshot {
 pub async fn import_clients(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     ApiQuery(params): ApiQuery<ImportParams>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -651,6 +653,16 @@ pub async fn import_clients(
             .exec_without_returning(&txn)
             .await?;
     }
+    // One event for the import; `import_items` records exactly which clients it created or changed.
+    let mut import_ctx = ctx.clone();
+    import_ctx.source = audit::Source::Import;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &import_ctx,
+        Event::new("import.committed", "import", Some(import_id)),
+    )
+    .await?;
     txn.commit().await?;
     report.dry_run = false;
     report.import_id = Some(import_id);
@@ -668,6 +680,7 @@ pub async fn import_clients(
 pub async fn revert_import(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
@@ -740,6 +753,13 @@ pub async fn revert_import(
         .filter(imports::Column::Id.eq(import.id))
         .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        Event::new("import.reverted", "import", Some(import.id)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

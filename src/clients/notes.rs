@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::access::ClientScope;
 use super::repo;
 use crate::app::AppState;
+use crate::audit::{self, Audit, Event};
 use crate::auth::{CurrentUser, Role};
 use crate::db::entities::{client_consents, client_notes, client_status_changes, client_trainers};
 use crate::db::{new_id, now};
@@ -124,6 +125,7 @@ pub async fn list_notes(
 pub async fn create_note(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<CreateNote>,
 ) -> AppResult<Response> {
@@ -146,6 +148,10 @@ pub async fn create_note(
     let note = client_notes::Entity::insert(model)
         .exec_with_returning(&txn)
         .await?;
+    let mut event = Event::new("client_note.created", "client_note", Some(note.id))
+        .with_fields(["body", "pinned"]);
+    event.subject_client_id = Some(id);
+    audit::record(&txn, state.db.backend(), &ctx, event).await?;
     txn.commit().await?;
     Ok(created(
         format!("/api/v1/clients/{id}/notes"),
@@ -158,13 +164,14 @@ pub async fn create_note(
 pub struct TimelineEntry {
     /// The id of the underlying record.
     pub id: Uuid,
-    /// `note`, `status_change`, `trainer_assigned` or `consent`.
+    /// `note`, `status_change`, `trainer_assigned`, `consent` or `audit`.
     pub kind: String,
     /// When it happened.
     pub at: DateTime<Utc>,
     /// The account that did it, when known.
     pub actor_id: Option<Uuid>,
-    /// What happened, by kind: the note text; `{from, to}`; `{trainer_id, role}`; `{channel, granted, source}`.
+    /// What happened, by kind: the note text; `{from, to}`; `{trainer_id, role}`;
+    /// `{channel, granted, source}`; `{action, changed_fields, source}`.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
@@ -319,6 +326,28 @@ pub async fn timeline(
             at: a.created_at,
             actor_id: None,
             data: serde_json::json!({"trainer_id": a.trainer_id, "role": a.role}),
+        });
+    }
+    // Audit events about the client, except those already shown as entries of their own.
+    use crate::db::entities::audit_events::Column as A;
+    for e in crate::db::entities::audit_events::Entity::find()
+        .filter(A::OrganizationId.eq(scope.org.0))
+        .filter(A::SubjectClientId.eq(client))
+        .filter(A::Action.is_not_in(["client_note.created", "client.trainer_assigned"]))
+        .filter(older(A::OccurredAt, A::Id, before))
+        .order_by_desc(A::OccurredAt)
+        .order_by_desc(A::Id)
+        .limit(take)
+        .all(db)
+        .await?
+    {
+        let fields: Vec<String> = serde_json::from_str(&e.changed_fields).unwrap_or_default();
+        entries.push(TimelineEntry {
+            id: e.id,
+            kind: "audit".into(),
+            at: e.occurred_at,
+            actor_id: e.actor_id,
+            data: serde_json::json!({"action": e.action, "changed_fields": fields, "source": e.source}),
         });
     }
     entries.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));

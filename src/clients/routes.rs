@@ -11,9 +11,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::access::ClientScope;
+use super::client_event;
 use super::model::{Client, ClientStatus, CreateClient, UpdateClient};
 use super::repo::{self, ClientFilter};
 use crate::app::AppState;
+use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
@@ -116,6 +118,7 @@ pub async fn list_clients(
 pub async fn create_client(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     ApiJson(input): ApiJson<CreateClient>,
 ) -> AppResult<Response> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
@@ -133,8 +136,19 @@ pub async fn create_client(
             "Your account is not linked to a trainer.".into(),
         ));
     }
+    let mut changed = fields.changed_names();
+    if !trainer_ids.is_empty() {
+        changed.push("trainer_ids".into());
+    }
     let txn = state.db.begin_write().await?;
     let client = repo::insert(&txn, &scope, fields, &trainer_ids).await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        client_event("client.created", client.id, changed),
+    )
+    .await?;
     txn.commit().await?;
     Ok(created(format!("/api/v1/clients/{}", client.id), client))
 }
@@ -169,6 +183,7 @@ pub async fn get_client(
 pub async fn update_client(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     Path(id): Path<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<UpdateClient>,
@@ -183,8 +198,16 @@ pub async fn update_client(
     }
     let expected = if_match.expected(input.version)?;
     let fields = input.validate()?;
+    let changed = fields.changed_names();
     let txn = state.db.begin_write().await?;
     let client = repo::update(&txn, &scope, id, expected, fields).await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        client_event("client.updated", id, changed),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Json(client))
 }
@@ -195,12 +218,20 @@ pub async fn update_client(
 pub async fn delete_client(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
     caller.role.require(Role::Admin)?;
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
     let txn = state.db.begin_write().await?;
     repo::delete(&txn, &scope, id).await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        client_event("client.deleted", id, Vec::new()),
+    )
+    .await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -224,6 +255,7 @@ pub struct AssignTrainer {
 pub async fn assign_trainer(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<AssignTrainer>,
 ) -> AppResult<Json<Client>> {
@@ -237,6 +269,13 @@ pub async fn assign_trainer(
     };
     let txn = state.db.begin_write().await?;
     let client = repo::assign(&txn, &scope, id, input.trainer_id, &role).await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        client_event("client.trainer_assigned", id, vec!["trainer_ids".into()]),
+    )
+    .await?;
     txn.commit().await?;
     Ok(Json(client))
 }
@@ -248,12 +287,20 @@ pub async fn assign_trainer(
 pub async fn unassign_trainer(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     Path((id, trainer_id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<impl IntoResponse> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
     scope.require_front_desk()?;
     let txn = state.db.begin_write().await?;
     repo::unassign(&txn, &scope, id, trainer_id).await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        client_event("client.trainer_unassigned", id, vec!["trainer_ids".into()]),
+    )
+    .await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -265,12 +312,20 @@ pub async fn unassign_trainer(
 pub async fn erase_client(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(ctx): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
     caller.role.require(Role::Admin)?;
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
     let txn = state.db.begin_write().await?;
     repo::erase(&txn, &scope, id).await?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &ctx,
+        client_event("client.erased", id, Vec::new()),
+    )
+    .await?;
     txn.commit().await?;
     state.db.purge_freed_space().await?;
     tracing::info!(org.id = %scope.org, client.id = %id, "client erased");

@@ -21,6 +21,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
         (name = "api-keys", description = "Long-lived API credentials (owner and admin)"),
         (name = "trainers", description = "The coaches of the organization"),
         (name = "clients", description = "The client file: profile, lifecycle, trainers, notes, timeline"),
+        (name = "audit", description = "The audit trail: who changed what, when and from where (owner and admin)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

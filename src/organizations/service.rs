@@ -1,11 +1,12 @@
 //! Creating an organization together with its first owner: sign-up, the shell and the demo seed all
-//! come through here.
+//! come through here, each saying who is acting for the audit trail.
 
 use secrecy::{ExposeSecret, SecretString};
 
 use super::OrgId;
 use super::model::{Organization, parse_org_name, parse_timezone, slugify};
 use super::repo::{self, NewOrganization};
+use crate::audit::{self, AuditContext, Event};
 use crate::auth::{Role, password};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -31,8 +32,14 @@ pub struct Signup {
     pub locale: Option<String>,
 }
 
-/// Validates every field at once, then creates the organization and its owner in one transaction.
-pub async fn create_with_owner(db: &Db, signup: Signup) -> AppResult<(Organization, User)> {
+/// Validates every field at once, then creates the organization and its owner in one transaction,
+/// with their `organization.created` and `user.created` audit events. `audit` says who is acting,
+/// given the new organization and owner (the owner through the API; the system from the shell).
+pub async fn create_with_owner(
+    db: &Db,
+    signup: Signup,
+    audit: impl FnOnce(OrgId, &User) -> AuditContext,
+) -> AppResult<(Organization, User)> {
     let mut errors = FieldErrors::new();
     let org_name = errors.check(
         "organization_name",
@@ -100,6 +107,23 @@ pub async fn create_with_owner(db: &Db, signup: Signup) -> AppResult<(Organizati
             password_hash,
             active: true,
         },
+    )
+    .await?;
+    let ctx = audit(OrgId(org.id), &user);
+    audit::record(
+        &txn,
+        db.backend(),
+        &ctx,
+        Event::new("organization.created", "organization", Some(org.id))
+            .with_fields(["name", "slug", "timezone", "currency", "locale"]),
+    )
+    .await?;
+    audit::record(
+        &txn,
+        db.backend(),
+        &ctx,
+        Event::new("user.created", "user", Some(user.id))
+            .with_fields(crate::users::service::CREATED_FIELDS),
     )
     .await?;
     txn.commit().await?;

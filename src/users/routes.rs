@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::model::{CreateUser, UpdateUser, User};
 use super::{repo, service};
 use crate::app::AppState;
+use crate::audit::Audit;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
@@ -89,9 +90,10 @@ pub async fn list_users(
 pub async fn create_user(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(audit): Audit,
     ApiJson(input): ApiJson<CreateUser>,
 ) -> AppResult<Response> {
-    let user = service::create(&state.db, &caller, input).await?;
+    let user = service::create(&state.db, &caller, &audit, input).await?;
     Ok(created(format!("/api/v1/users/{}", user.id), user))
 }
 
@@ -124,13 +126,14 @@ pub async fn get_user(
 pub async fn update_user(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(audit): Audit,
     Path(id): Path<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<UpdateUser>,
 ) -> AppResult<Json<User>> {
     let expected = if_match.expected(input.version)?;
     Ok(Json(
-        service::update(&state.db, &caller, id, expected, input).await?,
+        service::update(&state.db, &caller, &audit, id, expected, input).await?,
     ))
 }
 
@@ -143,8 +146,9 @@ pub async fn update_user(
 pub async fn delete_user(
     State(state): State<AppState>,
     caller: CurrentUser,
+    Audit(audit): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
-    service::delete(&state.db, &caller, id).await?;
+    service::delete(&state.db, &caller, &audit, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

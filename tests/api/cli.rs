@@ -21,7 +21,11 @@ fn fitnesscrm(envs: &[(&str, &str)], args: &[&str]) -> Command {
     c
 }
 
-fn run(envs: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+pub(crate) fn run(
+    envs: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (i32, String, String) {
     let mut child = fitnesscrm(envs, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

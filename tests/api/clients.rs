@@ -238,10 +238,18 @@ on_both_databases! {
         let mut cursor = String::new();
         loop {
             let page = expect_status(app.get(&format!("/api/v1/clients/{id}/timeline?limit=2{cursor}"), Some(&owner.token)).await, StatusCode::OK).await;
-            kinds.extend(page["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()));
+            kinds.extend(page["items"].as_array().unwrap().iter().map(|e| {
+                let kind = e["kind"].as_str().unwrap();
+                if kind == "audit" { format!("audit:{}", e["data"]["action"].as_str().unwrap()) } else { kind.to_owned() }
+            }));
             match page["next_cursor"].as_str() { Some(c) => cursor = format!("&cursor={c}"), None => break }
         }
-        assert_eq!(kinds, ["consent", "trainer_assigned", "note", "note", "note", "status_change"]);
+        // A change and its audit event carry the same time; ties are ordered by id, newest first.
+        let mut kinds = kinds;
+        kinds.sort_by_key(|k| !k.starts_with("audit"));
+        assert_eq!(kinds.iter().filter(|k| k.starts_with("audit")).cloned().collect::<Vec<_>>(), ["audit:client.updated", "audit:client.created"]);
+        let rest: Vec<&String> = kinds.iter().filter(|k| !k.starts_with("audit")).collect();
+        assert_eq!(rest, ["consent", "trainer_assigned", "note", "note", "note", "status_change"]);
         expect_problem(app.post(&format!("/api/v1/clients/{id}/notes"), Some(&owner.token), &json!({"body": "  "})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
 }
@@ -369,5 +377,33 @@ on_both_databases! {
         assert_eq!(d["new_leads_this_month"], 2);
         assert_eq!(d["conversions_this_month"], 1);
         assert_eq!(d["clients_without_trainer"], 2);
+    }
+}
+
+on_both_databases! {
+    async fn every_change_to_a_client_is_audited_with_field_names_only(app) {
+        let owner = app.signup("Studio").await;
+        let t = trainer_for(&app, &owner, None, "One").await;
+        let c = client(&app, &owner.token, json!({"first_name": "Secret", "last_name": "Person", "email": "secret.person@example.com", "medical_notes": "secret diagnosis"})).await;
+        let id = c["id"].as_str().unwrap();
+        app.patch(&format!("/api/v1/clients/{id}"), Some(&owner.token), &json!({"medical_notes": "another secret", "status": "trial"})).await;
+        app.post(&format!("/api/v1/clients/{id}/trainers"), Some(&owner.token), &json!({"trainer_id": t})).await;
+        app.post(&format!("/api/v1/clients/{id}/notes"), Some(&owner.token), &json!({"body": "secret note"})).await;
+        let events = expect_status(app.get(&format!("/api/v1/audit-events?subject_client_id={id}&sort=seq"), Some(&owner.token)).await, StatusCode::OK).await;
+        let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, ["client.created", "client.updated", "client.trainer_assigned", "client_note.created"]);
+        let update = &events["items"][1];
+        assert_eq!(update["changed_fields"], json!(["medical_notes", "status"]));
+        assert_eq!(update["actor_id"], owner.user_id.as_str());
+        assert_eq!(update["source"], "api");
+        let text = events.to_string();
+        assert!(!text.contains("secret") && !text.contains("Secret"), "no personal values in the audit trail: {text}");
+        let export = expect_status(app.get(&format!("/api/v1/clients/{id}/export"), Some(&owner.token)).await, StatusCode::OK).await;
+        assert_eq!(export["audit_events"].as_array().unwrap().len(), 4);
+        expect_status(app.post(&format!("/api/v1/clients/{id}/erase"), Some(&owner.token), &json!({})).await, StatusCode::NO_CONTENT).await;
+        let reports = fitnesscrm::audit::verify(app.db.conn(), None).await.unwrap();
+        assert!(reports.iter().all(|r| r.is_intact()), "the chain stays intact through erasure");
+        let events = expect_status(app.get(&format!("/api/v1/audit-events?subject_client_id={id}"), Some(&owner.token)).await, StatusCode::OK).await;
+        assert_eq!(events["items"][0]["action"], "client.erased");
     }
 }

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod api_keys;
+mod audit;
 mod auth;
 mod cli;
 mod client_data;

@@ -69,6 +69,7 @@ fn the_openapi_document_documents_every_error_status_on_every_api_operation() {
         "/api/v1/users/{id}",
         "/api/v1/api-keys",
         "/api/v1/api-keys/{id}",
+        "/api/v1/audit-events",
         "/health/live",
         "/health/ready",
         "/metrics",

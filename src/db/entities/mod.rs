@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. Repositories map them to domain types; handlers never see them.
 
 pub mod api_keys;
+pub mod audit_events;
 pub mod client_consents;
 pub mod client_notes;
 pub mod client_status_changes;

@@ -8,6 +8,7 @@ mod m20261125_000002_create_users;
 mod m20261125_000003_create_sessions;
 mod m20261125_000004_create_api_keys;
 mod m20261125_000005_create_idempotency_keys;
+mod m20261125_000006_create_audit_events;
 mod m20261125_000007_create_trainers;
 mod m20261125_000008_create_clients;
 mod m20261125_000009_create_imports;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_sessions::Migration),
             Box::new(m20261125_000004_create_api_keys::Migration),
             Box::new(m20261125_000005_create_idempotency_keys::Migration),
+            Box::new(m20261125_000006_create_audit_events::Migration),
             Box::new(m20261125_000007_create_trainers::Migration),
             Box::new(m20261125_000008_create_clients::Migration),
             Box::new(m20261125_000009_create_imports::Migration),

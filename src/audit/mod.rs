@@ -1,0 +1,267 @@
+//! The audit trail: who did what to which record, acting as what, from where — one append-only,
+//! hash-chained sequence of events per organization.
+//!
+//! Every change to business data calls [`record`] in the transaction that makes the change, so the
+//! event and the change commit or roll back together. An event names the fields that changed, never
+//! their values, and carries no names, emails or other personal data: only ids.
+//!
+//! Each event stores the SHA-256 of the previous event of its organization (`prev_hash`) and its own
+//! hash over every other column ([`model::event_hash`]), so `fitnesscrm audit verify` ([`verify()`])
+//! detects an event that was modified, deleted or inserted behind the application's back.
+
+pub mod model;
+pub mod repo;
+pub mod routes;
+pub mod verify;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::Extensions;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub use model::AuditEvent;
+pub use verify::{BreakKind, ChainBreak, ChainReport, verify};
+
+use crate::auth::{Actor, CurrentUser, Role};
+use crate::db::Backend;
+use crate::error::{AppError, AppResult};
+use crate::http::observe::RequestId;
+use crate::organizations::OrgId;
+
+/// Where a change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The web UI.
+    Ui,
+    /// The JSON API.
+    Api,
+    /// A data import.
+    Import,
+    /// An automation or background job.
+    Automation,
+    /// The system itself: the shell (`fitnesscrm user ...`), seeding, migrations.
+    System,
+}
+
+impl Source {
+    /// Every source.
+    pub const ALL: [Source; 5] = [
+        Source::Ui,
+        Source::Api,
+        Source::Import,
+        Source::Automation,
+        Source::System,
+    ];
+
+    /// The stored and serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Ui => "ui",
+            Source::Api => "api",
+            Source::Import => "import",
+            Source::Automation => "automation",
+            Source::System => "system",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who is acting, as what and from where: everything an event records besides the event itself.
+#[derive(Clone, Debug)]
+pub struct AuditContext {
+    /// The organization whose chain the event joins.
+    pub org: OrgId,
+    /// The user id or API key id; `None` for the system and anonymous callers.
+    pub actor_id: Option<Uuid>,
+    /// `"user"`, `"api_key"`, `"system"` or `"anonymous"`.
+    pub actor_kind: &'static str,
+    /// The actor's role at the time, when it has one.
+    pub actor_role: Option<Role>,
+    /// Where the change came from.
+    pub source: Source,
+    /// The id of the HTTP request, as in `X-Request-Id`.
+    pub request_id: Option<String>,
+    /// The client's IP address, as the server saw it.
+    pub ip: Option<String>,
+}
+
+impl AuditContext {
+    /// The system acting on its own (the shell, seeding): no actor, no request.
+    pub fn system(org: OrgId) -> Self {
+        Self {
+            org,
+            actor_id: None,
+            actor_kind: "system",
+            actor_role: None,
+            source: Source::System,
+            request_id: None,
+            ip: None,
+        }
+    }
+
+    /// An authenticated API caller: the user or API key behind the request, with its role.
+    pub fn for_caller(
+        caller: &CurrentUser,
+        request_id: Option<String>,
+        ip: Option<String>,
+    ) -> Self {
+        let actor_kind = match caller.actor {
+            Actor::User { .. } => "user",
+            Actor::ApiKey { .. } => "api_key",
+        };
+        Self {
+            org: caller.org,
+            actor_id: Some(caller.principal_id()),
+            actor_kind,
+            actor_role: Some(caller.role),
+            source: Source::Api,
+            request_id,
+            ip,
+        }
+    }
+
+    /// A user acting through the API before a [`CurrentUser`] exists: signing up, logging in.
+    pub fn user(org: OrgId, user_id: Uuid, role: Role, origin: RequestOrigin) -> Self {
+        Self {
+            org,
+            actor_id: Some(user_id),
+            actor_kind: "user",
+            actor_role: Some(role),
+            source: Source::Api,
+            request_id: origin.request_id,
+            ip: origin.ip,
+        }
+    }
+
+    /// Someone unauthenticated, such as a failed login attempt on an account of `org`.
+    pub fn anonymous(org: OrgId, origin: RequestOrigin) -> Self {
+        Self {
+            org,
+            actor_id: None,
+            actor_kind: "anonymous",
+            actor_role: None,
+            source: Source::Api,
+            request_id: origin.request_id,
+            ip: origin.ip,
+        }
+    }
+}
+
+/// The request id and client address of a request, for requests that may be anonymous. Extracting
+/// it never fails.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOrigin {
+    /// `X-Request-Id`, from [`RequestId`] in the extensions.
+    pub request_id: Option<String>,
+    /// The peer address from `ConnectInfo`, when the server was started with it.
+    pub ip: Option<String>,
+}
+
+impl RequestOrigin {
+    /// Reads the request id and the peer address from request extensions.
+    pub fn from_extensions(extensions: &Extensions) -> Self {
+        Self {
+            request_id: extensions.get::<RequestId>().map(|r| r.0.clone()),
+            ip: extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_extensions(&parts.extensions))
+    }
+}
+
+/// Extractor: the [`AuditContext`] of an authenticated request (the [`CurrentUser`], the request id
+/// and the client address). 401 when the request is not authenticated.
+#[derive(Clone, Debug)]
+pub struct Audit(pub AuditContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Audit {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = CurrentUser::from_request_parts(parts, state).await?;
+        let origin = RequestOrigin::from_extensions(&parts.extensions);
+        Ok(Self(AuditContext::for_caller(
+            &caller,
+            origin.request_id,
+            origin.ip,
+        )))
+    }
+}
+
+/// What happened. Names only: `changed_fields` holds field names, never values.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// `<entity>.<verb>`: `user.created`, `user.updated`, `user.role_changed`, `user.deleted`,
+    /// `auth.login`, `auth.login_failed`, `auth.logout`, `api_key.created`, `api_key.revoked`,
+    /// `api_key.used`, `organization.created`, `client.created`, ...
+    pub action: &'a str,
+    /// `user`, `api_key`, `client`, `organization`, ...
+    pub entity_type: &'a str,
+    /// The record the event is about.
+    pub entity_id: Option<Uuid>,
+    /// The names of the fields that changed (a password change is the name `password`).
+    pub changed_fields: Vec<String>,
+    /// The client (person) the event is about, for GDPR exports; `None` otherwise.
+    pub subject_client_id: Option<Uuid>,
+}
+
+impl<'a> Event<'a> {
+    /// An event about one record, with no changed fields and no client subject.
+    pub fn new(action: &'a str, entity_type: &'a str, entity_id: Option<Uuid>) -> Self {
+        Self {
+            action,
+            entity_type,
+            entity_id,
+            changed_fields: Vec::new(),
+            subject_client_id: None,
+        }
+    }
+
+    /// The same event naming the fields that changed.
+    pub fn with_fields<I, F>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = F>,
+        F: Into<String>,
+    {
+        self.changed_fields = fields.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// Appends one event to the organization's chain, in the caller's transaction — the same transaction
+/// as the change it records (a write transaction from [`crate::db::Db::begin_write`]).
+///
+/// Call it after the change's other writes, as the transaction's last statement: on PostgreSQL it
+/// takes the organization's audit lock, which is then held only until the commit, so audited writes of
+/// one organization serialise on their final step and never wait for it while holding other locks.
+pub async fn record(
+    db: &impl sea_orm::ConnectionTrait,
+    backend: Backend,
+    ctx: &AuditContext,
+    event: Event<'_>,
+) -> AppResult<()> {
+    repo::append(db, backend, ctx, event).await
+}
