@@ -245,7 +245,6 @@ on_both_databases! {
             match page["next_cursor"].as_str() { Some(c) => cursor = format!("&cursor={c}"), None => break }
         }
         // A change and its audit event carry the same time; ties are ordered by id, newest first.
-        let mut kinds = kinds;
         kinds.sort_by_key(|k| !k.starts_with("audit"));
         assert_eq!(kinds.iter().filter(|k| k.starts_with("audit")).cloned().collect::<Vec<_>>(), ["audit:client.updated", "audit:client.created"]);
         let rest: Vec<&String> = kinds.iter().filter(|k| !k.starts_with("audit")).collect();
