@@ -119,7 +119,8 @@ pub async fn export_clients(
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
     scope.require_front_desk()?;
     let (page, filter) = params.parse()?;
-    let page = page.with_limit(BATCH);
+    let mut page = page.with_limit(BATCH);
+    page.include_total = false;
     let medical = scope.medical;
     let header: Vec<String> = HEADER
         .iter()
@@ -179,7 +180,8 @@ pub async fn export_clients(
         }
     });
     use futures_util::StreamExt;
-    let body = Body::from_stream(first.chain(rest));
+    // Fused: the compression layer polls once more after the end, which a bare `unfold` forbids.
+    let body = Body::from_stream(first.chain(rest).fuse());
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -73,6 +73,7 @@ pub struct ImportParams {
     /// Report what would happen without writing anything.
     pub dry_run: Option<bool>,
     /// `skip` (default), `update` or `error`.
+    #[param(inline)]
     pub on_duplicate: Option<OnDuplicate>,
 }
 
@@ -533,7 +534,8 @@ impl Snapshot {
     responses(
         (status = 200, description = "Dry run: what would happen", body = ImportReport),
         (status = 201, description = "Imported", body = ImportReport, headers(("Location" = String, description = "The import, for reverting"))),
-        (status = 422, description = "The file or some rows are invalid; nothing was written (the report is in `errors` or in the body)", body = ImportReport),
+        (status = 422, description = "Invalid rows (the report, as JSON) or an unusable file (a problem naming it); nothing was written",
+            content((ImportReport = "application/json"), (crate::error::Problem = "application/problem+json"))),
     ))]
 pub async fn import_clients(
     State(state): State<AppState>,

@@ -201,6 +201,13 @@ on_both_databases! {
         let lasts: Vec<String> = reader.records().map(|r| r.unwrap()[2].to_owned()).collect();
         let expected: Vec<String> = (0..1234).map(|i| format!("L{i:04}")).collect();
         assert_eq!(lasts, expected, "sorted by name, each once, across batches");
+        // Compressed too (a regression: the stream was polled after its end and the server panicked).
+        let r = app.request(Method::GET, "/api/v1/clients/export", Some(&owner.token)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        let gz = r.bytes().await.unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
+        assert_eq!(text.lines().count(), 1235);
     }
 }
 
