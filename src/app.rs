@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::http::{health, idempotency, metrics, observe, openapi};
-use crate::{audit, auth, clients, trainers, users};
+use crate::{audit, auth, clients, organizations, scheduling, trainers, users};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -64,10 +64,17 @@ pub fn api() -> (Router<AppState>, OpenApi) {
     let (router, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1/auth", auth::routes::router())
         .nest("/api/v1/me", auth::routes::me_router())
+        .nest("/api/v1/organization", organizations::routes::router())
         .nest("/api/v1/users", users::routes::router())
         .nest("/api/v1/api-keys", auth::api_keys::router())
         .nest("/api/v1/audit-events", audit::routes::router())
-        .nest("/api/v1/trainers", trainers::routes::router())
+        .nest(
+            "/api/v1/trainers",
+            trainers::routes::router().merge(scheduling::hours::router()),
+        )
+        .nest("/api/v1/locations", scheduling::locations::router())
+        .nest("/api/v1/sessions", scheduling::sessions::router())
+        .nest("/api/v1/classes", scheduling::classes::router())
         .nest(
             "/api/v1/clients",
             clients::routes::router()

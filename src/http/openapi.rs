@@ -22,6 +22,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
         (name = "trainers", description = "The coaches of the organization"),
         (name = "clients", description = "The client file: profile, lifecycle, trainers, notes, timeline"),
         (name = "audit", description = "The audit trail: who changed what, when and from where (owner and admin)"),
+        (name = "scheduling", description = "Locations, working hours, sessions, series, classes, check-in, agendas and calendar feeds"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

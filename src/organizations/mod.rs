@@ -2,6 +2,7 @@
 
 pub mod model;
 pub mod repo;
+pub mod routes;
 pub mod service;
 
 pub use model::{OrgId, Organization};

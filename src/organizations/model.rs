@@ -32,6 +32,14 @@ pub struct Organization {
     pub currency: String,
     /// BCP 47 locale for formatting.
     pub locale: String,
+    /// A cancellation less than this many hours before the start is late.
+    pub late_cancel_hours: i32,
+    /// Whether clients may cancel their own sessions and bookings.
+    pub clients_may_cancel: bool,
+    /// Class booking opens this many days before the start.
+    pub booking_opens_days: i32,
+    /// Class booking closes this many minutes before the start.
+    pub booking_closes_minutes: i32,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -49,6 +57,10 @@ impl From<organizations::Model> for Organization {
             timezone: m.timezone,
             currency: m.currency,
             locale: m.locale,
+            late_cancel_hours: m.late_cancel_hours,
+            clients_may_cancel: m.clients_may_cancel,
+            booking_opens_days: m.booking_opens_days,
+            booking_closes_minutes: m.booking_closes_minutes,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,

@@ -35,6 +35,10 @@ pub async fn insert(
         timezone: Set(new.timezone),
         currency: Set(new.currency),
         locale: Set(new.locale),
+        late_cancel_hours: Set(24),
+        clients_may_cancel: Set(true),
+        booking_opens_days: Set(30),
+        booking_closes_minutes: Set(0),
         created_at: Set(at),
         updated_at: Set(at),
         version: Set(1),
@@ -75,4 +79,78 @@ pub async fn get(
         .one(db)
         .await?
         .map(Into::into))
+}
+
+/// Validated changes to the organization's settings; `None` leaves a setting as it is.
+#[derive(Debug, Default, Clone)]
+pub struct OrganizationChanges {
+    /// Display name.
+    pub name: Option<String>,
+    /// IANA time zone.
+    pub timezone: Option<String>,
+    /// ISO 4217 code.
+    pub currency: Option<String>,
+    /// BCP 47 locale.
+    pub locale: Option<String>,
+    /// Hours before start after which a cancellation is late.
+    pub late_cancel_hours: Option<i32>,
+    /// Whether clients may cancel their own bookings.
+    pub clients_may_cancel: Option<bool>,
+    /// How many days ahead class booking opens.
+    pub booking_opens_days: Option<i32>,
+    /// How many minutes before start class booking closes.
+    pub booking_closes_minutes: Option<i32>,
+}
+
+/// Changes the settings at the expected version: 412 when stale.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    expected_version: Option<i64>,
+    changes: OrganizationChanges,
+) -> crate::error::AppResult<Organization> {
+    use organizations::Column as C;
+    use sea_orm::ExprTrait;
+    use sea_orm::sea_query::Expr;
+    let mut u = organizations::Entity::update_many()
+        .col_expr(C::Version, Expr::col(C::Version).add(1))
+        .col_expr(C::UpdatedAt, Expr::value(now()));
+    if let Some(v) = changes.name {
+        u = u.col_expr(C::Name, Expr::value(v));
+    }
+    if let Some(v) = changes.timezone {
+        u = u.col_expr(C::Timezone, Expr::value(v));
+    }
+    if let Some(v) = changes.currency {
+        u = u.col_expr(C::Currency, Expr::value(v));
+    }
+    if let Some(v) = changes.locale {
+        u = u.col_expr(C::Locale, Expr::value(v));
+    }
+    if let Some(v) = changes.late_cancel_hours {
+        u = u.col_expr(C::LateCancelHours, Expr::value(v));
+    }
+    if let Some(v) = changes.clients_may_cancel {
+        u = u.col_expr(C::ClientsMayCancel, Expr::value(v));
+    }
+    if let Some(v) = changes.booking_opens_days {
+        u = u.col_expr(C::BookingOpensDays, Expr::value(v));
+    }
+    if let Some(v) = changes.booking_closes_minutes {
+        u = u.col_expr(C::BookingClosesMinutes, Expr::value(v));
+    }
+    let mut q = u.filter(C::Id.eq(org.0));
+    if let Some(v) = expected_version {
+        q = q.filter(C::Version.eq(v));
+    }
+    let r = q.exec(db).await?;
+    let current = get(db, org)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    if r.rows_affected == 0 {
+        return Err(crate::error::AppError::PreconditionFailed {
+            current_version: current.version,
+        });
+    }
+    Ok(current)
 }

@@ -14,6 +14,7 @@ mod clients;
 mod conventions;
 mod operations;
 mod resilience;
+mod scheduling;
 mod tenancy;
 mod trainers;
 mod users;

@@ -2,6 +2,9 @@
 
 pub mod api_keys;
 pub mod audit_events;
+pub mod calendar_feeds;
+pub mod class_bookings;
+pub mod classes;
 pub mod client_consents;
 pub mod client_notes;
 pub mod client_status_changes;
@@ -11,7 +14,12 @@ pub mod clients;
 pub mod idempotency_keys;
 pub mod import_items;
 pub mod imports;
+pub mod locations;
 pub mod organizations;
+pub mod session_series;
 pub mod sessions;
+pub mod trainer_hours;
+pub mod trainer_time_off;
 pub mod trainers;
+pub mod training_sessions;
 pub mod users;

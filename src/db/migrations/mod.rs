@@ -12,6 +12,7 @@ mod m20261125_000006_create_audit_events;
 mod m20261125_000007_create_trainers;
 mod m20261125_000008_create_clients;
 mod m20261125_000009_create_imports;
+mod m20261125_000010_create_scheduling;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_create_trainers::Migration),
             Box::new(m20261125_000008_create_clients::Migration),
             Box::new(m20261125_000009_create_imports::Migration),
+            Box::new(m20261125_000010_create_scheduling::Migration),
         ]
     }
 }

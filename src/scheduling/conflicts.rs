@@ -1,0 +1,146 @@
+//! Double-booking checks: a trainer or a client already busy in an overlapping session or class.
+//!
+//! Two intervals overlap when each starts before the other ends (back-to-back is fine). On PostgreSQL
+//! the check and the write that follows run under per-trainer and per-client transaction locks, so two
+//! concurrent bookings cannot both pass; on SQLite write transactions are already serial.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Statement};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::entities::{class_bookings, classes, training_sessions};
+use crate::error::AppResult;
+use crate::organizations::OrgId;
+
+/// Something already booked in the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Conflict {
+    /// `session` or `class`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its id.
+    pub id: Uuid,
+    /// Who is double-booked: `trainer` or `client`.
+    pub with: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Takes the transaction-scoped locks that serialise bookings of these people (PostgreSQL).
+pub async fn lock_people(db: &impl ConnectionTrait, people: &[Uuid]) -> AppResult<()> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let mut ids: Vec<Uuid> = people.to_vec();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        db.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [format!("schedule:{id}").into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Everything overlapping `[start, end)` for this trainer and (when given) client, except the item
+/// being moved (`except`).
+pub async fn find(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    trainer: Uuid,
+    client: Option<Uuid>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> AppResult<Vec<Conflict>> {
+    use training_sessions::Column as S;
+    let mut out = Vec::new();
+    let mut sessions = training_sessions::Entity::find()
+        .filter(S::OrganizationId.eq(org.0))
+        .filter(S::Status.is_in(["scheduled", "completed"]))
+        .filter(S::StartsAt.lt(end))
+        .filter(S::EndsAt.gt(start));
+    sessions = match client {
+        Some(c) => sessions.filter(
+            sea_orm::Condition::any()
+                .add(S::TrainerId.eq(trainer))
+                .add(S::ClientId.eq(c)),
+        ),
+        None => sessions.filter(S::TrainerId.eq(trainer)),
+    };
+    if let Some(id) = except {
+        sessions = sessions.filter(S::Id.ne(id));
+    }
+    for s in sessions.all(db).await? {
+        let with = if s.trainer_id == trainer {
+            "trainer"
+        } else {
+            "client"
+        };
+        out.push(Conflict {
+            kind: "session".into(),
+            id: s.id,
+            with: with.into(),
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+        });
+    }
+    use classes::Column as C;
+    let mut taught = classes::Entity::find()
+        .filter(C::OrganizationId.eq(org.0))
+        .filter(C::TrainerId.eq(trainer))
+        .filter(C::Status.eq("scheduled"))
+        .filter(C::StartsAt.lt(end))
+        .filter(C::EndsAt.gt(start));
+    if let Some(id) = except {
+        taught = taught.filter(C::Id.ne(id));
+    }
+    for c in taught.all(db).await? {
+        out.push(Conflict {
+            kind: "class".into(),
+            id: c.id,
+            with: "trainer".into(),
+            starts_at: c.starts_at,
+            ends_at: c.ends_at,
+        });
+    }
+    if let Some(client) = client {
+        let mut q = classes::Entity::find()
+            .filter(C::OrganizationId.eq(org.0))
+            .filter(
+                C::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(class_bookings::Column::ClassId)
+                        .from(class_bookings::Entity)
+                        .and_where(class_bookings::Column::OrganizationId.eq(org.0))
+                        .and_where(class_bookings::Column::ClientId.eq(client))
+                        .and_where(class_bookings::Column::Status.eq("booked"))
+                        .to_owned(),
+                ),
+            )
+            .filter(C::Status.eq("scheduled"))
+            .filter(C::StartsAt.lt(end))
+            .filter(C::EndsAt.gt(start));
+        if let Some(id) = except {
+            q = q.filter(C::Id.ne(id));
+        }
+        for c in q.all(db).await? {
+            out.push(Conflict {
+                kind: "class".into(),
+                id: c.id,
+                with: "client".into(),
+                starts_at: c.starts_at,
+                ends_at: c.ends_at,
+            });
+        }
+    }
+    out.sort_by_key(|c| (c.starts_at, c.id));
+    Ok(out)
+}

@@ -1,0 +1,9 @@
+//! Scheduling: locations, trainer working hours and time off, one-to-one sessions and recurring
+//! series, group classes with bookings and waitlists, check-in, agendas and calendar feeds.
+
+pub mod access;
+pub mod classes;
+pub mod conflicts;
+pub mod hours;
+pub mod locations;
+pub mod sessions;

@@ -1,0 +1,332 @@
+//! Scheduling: sessions with conflicts, working hours and the status lifecycle; cancellation policy;
+//! classes with waitlists, promotion and concurrent booking; check-in.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Account, TestApp, expect_problem, expect_status};
+use crate::on_both_databases;
+
+struct Studio {
+    owner: Account,
+    trainer_id: String,
+    other_trainer_id: String,
+    client_id: String,
+    other_client_id: String,
+}
+
+async fn studio(app: &TestApp) -> Studio {
+    let owner = app.signup("Studio").await;
+    let t = |name: &str| json!({"first_name": "T", "last_name": name});
+    let trainer_id = expect_status(
+        app.post("/api/v1/trainers", Some(&owner.token), &t("One"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_trainer_id = expect_status(
+        app.post("/api/v1/trainers", Some(&owner.token), &t("Two"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = |name: &str| json!({"first_name": "C", "last_name": name});
+    let client_id = expect_status(
+        app.post("/api/v1/clients", Some(&owner.token), &c("One"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_client_id = expect_status(
+        app.post("/api/v1/clients", Some(&owner.token), &c("Two"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Studio {
+        owner,
+        trainer_id,
+        other_trainer_id,
+        client_id,
+        other_client_id,
+    }
+}
+
+fn at(day_offset: i64, hour: u32, minute: u32) -> String {
+    let d = chrono::Utc::now().date_naive() + chrono::Duration::days(day_offset);
+    format!("{}T{:02}:{:02}:00Z", d, hour, minute)
+}
+
+async fn session(
+    app: &TestApp,
+    token: &str,
+    trainer: &str,
+    client: &str,
+    start: &str,
+    end: &str,
+) -> reqwest::Response {
+    app.post(
+        "/api/v1/sessions",
+        Some(token),
+        &json!({"trainer_id": trainer, "client_id": client, "starts_at": start, "ends_at": end}),
+    )
+    .await
+}
+
+on_both_databases! {
+    async fn a_double_booked_trainer_or_client_gets_a_409_listing_the_conflicts(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let first = expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(3, 9, 0), &at(3, 10, 0)).await, StatusCode::CREATED).await;
+        assert_eq!(first["status"], "scheduled");
+        // Same trainer, other client, overlapping.
+        let p = expect_problem(session(&app, tok, &s.trainer_id, &s.other_client_id, &at(3, 9, 30), &at(3, 10, 30)).await, StatusCode::CONFLICT).await;
+        assert_eq!(p["conflicts"][0]["id"], first["id"]);
+        assert_eq!(p["conflicts"][0]["with"], "trainer");
+        // Same client, other trainer.
+        let p = expect_problem(session(&app, tok, &s.other_trainer_id, &s.client_id, &at(3, 8, 30), &at(3, 9, 30)).await, StatusCode::CONFLICT).await;
+        assert_eq!(p["conflicts"][0]["with"], "client");
+        // Back to back is fine.
+        expect_status(session(&app, tok, &s.trainer_id, &s.other_client_id, &at(3, 10, 0), &at(3, 11, 0)).await, StatusCode::CREATED).await;
+        // Owners may override; staff may not.
+        let staff = app.add_user(&s.owner, "staff").await;
+        let body = json!({"trainer_id": s.trainer_id, "client_id": s.other_client_id, "starts_at": at(3, 9, 15), "ends_at": at(3, 9, 45)});
+        expect_problem(app.post("/api/v1/sessions?allow_conflict=true", Some(&staff.token), &body).await, StatusCode::FORBIDDEN).await;
+        expect_status(app.post("/api/v1/sessions?allow_conflict=true", Some(tok), &body).await, StatusCode::CREATED).await;
+        let p = expect_problem(session(&app, tok, &s.trainer_id, &s.client_id, &at(3, 10, 0), &at(3, 9, 0)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["ends_at"].is_array());
+    }
+}
+
+on_both_databases! {
+    async fn working_hours_and_time_off_limit_bookings_unless_overridden(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(7);
+        let weekday = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][chrono::Datelike::weekday(&day).num_days_from_monday() as usize];
+        // The organization is in Europe/Berlin: 09:00-12:00 local is 07:00/08:00-10:00/11:00 UTC.
+        let r = app.request(reqwest::Method::PUT, &format!("/api/v1/trainers/{}/working-hours", s.trainer_id), Some(tok))
+            .json(&json!({"hours": [{"weekday": weekday, "start": "06:00", "end": "20:00"}]})).send().await.unwrap();
+        expect_status(r, StatusCode::OK).await;
+        expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(7, 10, 0), &at(7, 11, 0)).await, StatusCode::CREATED).await;
+        let p = expect_problem(session(&app, tok, &s.trainer_id, &s.client_id, &at(7, 20, 0), &at(7, 21, 0)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["starts_at"][0].as_str().unwrap().contains("working hours"), "{p}");
+        let body = json!({"trainer_id": s.trainer_id, "client_id": s.client_id, "starts_at": at(7, 20, 0), "ends_at": at(7, 21, 0)});
+        expect_status(app.post("/api/v1/sessions?allow_outside_hours=true", Some(tok), &body).await, StatusCode::CREATED).await;
+        let off = json!({"starts_at": at(7, 12, 0), "ends_at": at(7, 14, 0), "reason": "dentist"});
+        expect_status(app.post(&format!("/api/v1/trainers/{}/time-off", s.trainer_id), Some(tok), &off).await, StatusCode::CREATED).await;
+        let p = expect_problem(session(&app, tok, &s.trainer_id, &s.other_client_id, &at(7, 13, 0), &at(7, 13, 30)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["starts_at"][0].as_str().unwrap().contains("away"), "{p}");
+        let bad = app.request(reqwest::Method::PUT, &format!("/api/v1/trainers/{}/working-hours", s.trainer_id), Some(tok))
+            .json(&json!({"hours": [{"weekday": "funday", "start": "25:00", "end": "08:00"}]})).send().await.unwrap();
+        let p = expect_problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["hours[0].weekday"].is_array() && p["errors"]["hours[0].start"].is_array(), "{p}");
+    }
+}
+
+on_both_databases! {
+    async fn the_session_lifecycle_is_enforced_and_late_cancellations_are_flagged(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let soon = expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(0, 23, 0), &at(0, 23, 30)).await, StatusCode::CREATED).await;
+        let path = format!("/api/v1/sessions/{}", soon["id"].as_str().unwrap());
+        let done = expect_status(app.patch(&path, Some(tok), &json!({"status": "completed"})).await, StatusCode::OK).await;
+        assert_eq!(done["status"], "completed");
+        let p = expect_problem(app.patch(&path, Some(tok), &json!({"starts_at": at(5, 9, 0), "ends_at": at(5, 10, 0)})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["starts_at"][0].as_str().unwrap().contains("cannot move"));
+        expect_problem(app.patch(&path, Some(tok), &json!({"status": "cancelled"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+
+        // Inside the 24-hour window: a late cancellation.
+        let late = expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(1, 0, 30), &at(1, 1, 0)).await, StatusCode::CREATED).await;
+        let c = expect_status(app.post(&format!("/api/v1/sessions/{}/cancel", late["id"].as_str().unwrap()), Some(tok), &json!({})).await, StatusCode::OK).await;
+        assert_eq!((c["status"].as_str(), c["late_cancel"].as_bool()), (Some("cancelled"), Some(true)));
+        expect_problem(app.patch(&format!("/api/v1/sessions/{}", late["id"].as_str().unwrap()), Some(tok), &json!({"status": "completed"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        // Well ahead: not late. Moving keeps conflict checks; a cancelled session frees the slot.
+        let early = expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(10, 9, 0), &at(10, 10, 0)).await, StatusCode::CREATED).await;
+        let moved = expect_status(app.patch(&format!("/api/v1/sessions/{}", early["id"].as_str().unwrap()), Some(tok), &json!({"starts_at": at(10, 11, 0), "ends_at": at(10, 12, 0), "version": 1})).await, StatusCode::OK).await;
+        assert_eq!(moved["version"], 2);
+        let c = expect_status(app.post(&format!("/api/v1/sessions/{}/cancel", early["id"].as_str().unwrap()), Some(tok), &json!({})).await, StatusCode::OK).await;
+        assert_eq!(c["late_cancel"], false);
+        expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(10, 11, 0), &at(10, 12, 0)).await, StatusCode::CREATED).await;
+    }
+}
+
+async fn portal_for(app: &TestApp, owner: &Account, client_id: &str) -> Account {
+    let portal = app.add_user(owner, "client").await;
+    expect_status(
+        app.patch(
+            &format!("/api/v1/clients/{client_id}"),
+            Some(&owner.token),
+            &json!({"user_id": portal.user_id}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    portal
+}
+
+on_both_databases! {
+    async fn clients_see_and_cancel_only_their_own_sessions_when_the_policy_allows(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let mine = expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(5, 9, 0), &at(5, 10, 0)).await, StatusCode::CREATED).await;
+        let theirs = expect_status(session(&app, tok, &s.trainer_id, &s.other_client_id, &at(5, 11, 0), &at(5, 12, 0)).await, StatusCode::CREATED).await;
+        let portal = portal_for(&app, &s.owner, &s.client_id).await;
+        let list = expect_status(app.get("/api/v1/sessions?include_total=true", Some(&portal.token)).await, StatusCode::OK).await;
+        assert_eq!(list["total"], 1);
+        assert!(list["items"][0].get("check_in_code").is_none(), "clients do not see check-in codes");
+        expect_problem(app.get(&format!("/api/v1/sessions/{}", theirs["id"].as_str().unwrap()), Some(&portal.token)).await, StatusCode::NOT_FOUND).await;
+        expect_problem(session(&app, &portal.token, &s.trainer_id, &s.client_id, &at(6, 9, 0), &at(6, 10, 0)).await, StatusCode::FORBIDDEN).await;
+        expect_status(app.patch("/api/v1/organization", Some(tok), &json!({"clients_may_cancel": false})).await, StatusCode::OK).await;
+        let cancel = format!("/api/v1/sessions/{}/cancel", mine["id"].as_str().unwrap());
+        expect_problem(app.post(&cancel, Some(&portal.token), &json!({})).await, StatusCode::FORBIDDEN).await;
+        expect_status(app.patch("/api/v1/organization", Some(tok), &json!({"clients_may_cancel": true})).await, StatusCode::OK).await;
+        expect_status(app.post(&cancel, Some(&portal.token), &json!({})).await, StatusCode::OK).await;
+    }
+}
+
+async fn class(app: &TestApp, s: &Studio, capacity: i64, waitlist: i64, day: i64) -> Value {
+    expect_status(app.post("/api/v1/classes", Some(&s.owner.token), &json!({
+        "name": "HIIT", "trainer_id": s.trainer_id, "starts_at": at(day, 18, 0), "ends_at": at(day, 19, 0),
+        "capacity": capacity, "waitlist_capacity": waitlist})).await, StatusCode::CREATED).await
+}
+
+async fn new_client(app: &TestApp, owner: &Account, n: usize) -> String {
+    expect_status(
+        app.post(
+            "/api/v1/clients",
+            Some(&owner.token),
+            &json!({"first_name": "W", "last_name": format!("L{n}")}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+on_both_databases! {
+    async fn a_full_class_waitlists_in_order_and_a_cancellation_promotes_the_first(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let c = class(&app, &s, 2, 2, 4).await;
+        let bookings = format!("/api/v1/classes/{}/bookings", c["id"].as_str().unwrap());
+        let mut ids = Vec::new();
+        for n in 0..4 {
+            let client = new_client(&app, &s.owner, n).await;
+            let b = expect_status(app.post(&bookings, Some(tok), &json!({"client_id": client})).await, StatusCode::CREATED).await;
+            ids.push((client, b));
+        }
+        assert_eq!(ids[1].1["status"], "booked");
+        assert_eq!((ids[2].1["status"].as_str(), ids[2].1["position"].as_i64()), (Some("waitlisted"), Some(1)));
+        assert_eq!(ids[3].1["position"], 2);
+        let full = new_client(&app, &s.owner, 9).await;
+        expect_problem(app.post(&bookings, Some(tok), &json!({"client_id": full})).await, StatusCode::CONFLICT).await;
+        expect_problem(app.post(&bookings, Some(tok), &json!({"client_id": ids[0].0})).await, StatusCode::CONFLICT).await;
+
+        expect_status(app.delete(&format!("{bookings}/{}", ids[0].1["id"].as_str().unwrap()), Some(tok)).await, StatusCode::NO_CONTENT).await;
+        let roster = expect_status(app.get(&bookings, Some(tok)).await, StatusCode::OK).await;
+        let by_id = |id: &Value| roster["items"].as_array().unwrap().iter().find(|b| &b["id"] == id).unwrap().clone();
+        assert_eq!(by_id(&ids[2].1["id"])["status"], "booked", "the first on the waitlist is promoted");
+        assert_eq!(by_id(&ids[3].1["id"])["position"], 1, "the rest move up");
+        assert_eq!(by_id(&ids[0].1["id"])["status"], "cancelled");
+        let cls = expect_status(app.get(&format!("/api/v1/classes/{}", c["id"].as_str().unwrap()), Some(tok)).await, StatusCode::OK).await;
+        assert_eq!((cls["booked"].as_u64(), cls["waitlisted"].as_u64()), (Some(2), Some(1)));
+        // The cancelled client may book again (onto the waitlist).
+        let again = expect_status(app.post(&bookings, Some(tok), &json!({"client_id": ids[0].0})).await, StatusCode::CREATED).await;
+        assert_eq!(again["position"], 2);
+    }
+}
+
+on_both_databases! {
+    async fn fifty_simultaneous_bookings_for_ten_places_book_exactly_ten(app) {
+        let s = studio(&app).await;
+        let c = class(&app, &s, 10, 15, 6).await;
+        let bookings = format!("/api/v1/classes/{}/bookings", c["id"].as_str().unwrap());
+        let mut clients = Vec::new();
+        let mut csv = String::from("first_name,last_name\n");
+        for n in 0..50 { csv.push_str(&format!("Rush,R{n:02}\n")); }
+        let r = app.request(reqwest::Method::POST, "/api/v1/clients/import", Some(&s.owner.token)).header("content-type", "text/csv").body(csv).send().await.unwrap();
+        let report = expect_status(r, StatusCode::CREATED).await;
+        for item in report["items"].as_array().unwrap() { clients.push(item["client_id"].as_str().unwrap().to_owned()); }
+        let mut tasks = Vec::new();
+        for client in clients {
+            let (client_http, url, token) = (app.client.clone(), app.url(&bookings), s.owner.token.clone());
+            tasks.push(tokio::spawn(async move {
+                client_http.post(url).bearer_auth(token).json(&json!({"client_id": client})).send().await.unwrap().status()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks { statuses.push(t.await.unwrap()); }
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 25, "10 booked + 15 waitlisted: {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 25);
+        let roster = expect_status(app.get(&bookings, Some(&s.owner.token)).await, StatusCode::OK).await;
+        let items = roster["items"].as_array().unwrap();
+        assert_eq!(items.iter().filter(|b| b["status"] == "booked").count(), 10, "never 11");
+        let mut positions: Vec<i64> = items.iter().filter(|b| b["status"] == "waitlisted").map(|b| b["position"].as_i64().unwrap()).collect();
+        positions.sort();
+        assert_eq!(positions, (1..=15).collect::<Vec<_>>(), "waitlist positions are unique and gap-free");
+    }
+}
+
+on_both_databases! {
+    async fn clients_book_within_the_window_and_check_in_with_the_code(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let portal = portal_for(&app, &s.owner, &s.client_id).await;
+        let far = class(&app, &s, 5, 0, 60).await;
+        let p = expect_problem(app.post(&format!("/api/v1/classes/{}/bookings", far["id"].as_str().unwrap()), Some(&portal.token), &json!({})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["detail"].as_str().unwrap().contains("opens"));
+        let c = class(&app, &s, 5, 0, 2).await;
+        let bookings = format!("/api/v1/classes/{}/bookings", c["id"].as_str().unwrap());
+        expect_problem(app.post(&bookings, Some(&portal.token), &json!({"client_id": s.other_client_id})).await, StatusCode::FORBIDDEN).await;
+        let b = expect_status(app.post(&bookings, Some(&portal.token), &json!({})).await, StatusCode::CREATED).await;
+        assert_eq!(b["client_id"], s.client_id.as_str());
+        let roster = expect_status(app.get(&bookings, Some(&portal.token)).await, StatusCode::OK).await;
+        assert_eq!(roster["items"].as_array().unwrap().len(), 1, "a client sees only their own booking");
+        let check_in = format!("{bookings}/{}/check-in", b["id"].as_str().unwrap());
+        let p = expect_problem(app.post(&check_in, Some(&portal.token), &json!({"code": "000000x"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["code"].is_array());
+        // The code is on the class for staff (here: read from the database as the front desk would show it).
+        use sea_orm::EntityTrait;
+        let code = fitnesscrm::db::entities::classes::Entity::find_by_id(uuid::Uuid::parse_str(c["id"].as_str().unwrap()).unwrap()).one(app.db.conn()).await.unwrap().unwrap().check_in_code;
+        let done = expect_status(app.post(&check_in, Some(&portal.token), &json!({"code": code})).await, StatusCode::OK).await;
+        assert!(done["checked_in_at"].is_string());
+        // Staff check in without a code.
+        let sess = expect_status(session(&app, tok, &s.trainer_id, &s.other_client_id, &at(2, 8, 0), &at(2, 9, 0)).await, StatusCode::CREATED).await;
+        let done = expect_status(app.post(&format!("/api/v1/sessions/{}/check-in", sess["id"].as_str().unwrap()), Some(tok), &json!({})).await, StatusCode::OK).await;
+        assert_eq!(done["check_in_method"], "staff");
+    }
+}
+
+on_both_databases! {
+    async fn schedules_are_kept_apart_by_organization(app) {
+        let s = studio(&app).await;
+        let other = app.signup("Other").await;
+        let sess = expect_status(session(&app, &s.owner.token, &s.trainer_id, &s.client_id, &at(3, 9, 0), &at(3, 10, 0)).await, StatusCode::CREATED).await;
+        let c = class(&app, &s, 5, 0, 3).await;
+        expect_problem(app.get(&format!("/api/v1/sessions/{}", sess["id"].as_str().unwrap()), Some(&other.token)).await, StatusCode::NOT_FOUND).await;
+        expect_problem(app.get(&format!("/api/v1/classes/{}", c["id"].as_str().unwrap()), Some(&other.token)).await, StatusCode::NOT_FOUND).await;
+        let list = expect_status(app.get("/api/v1/sessions?include_total=true", Some(&other.token)).await, StatusCode::OK).await;
+        assert_eq!(list["total"], 0);
+        // Another organization's trainer or client cannot be booked.
+        let p = expect_problem(session(&app, &other.token, &s.trainer_id, &s.client_id, &at(4, 9, 0), &at(4, 10, 0)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["trainer_id"].is_array() && p["errors"]["client_id"].is_array());
+        expect_problem(app.post(&format!("/api/v1/classes/{}/bookings", c["id"].as_str().unwrap()), Some(&other.token), &json!({"client_id": s.client_id})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+}
