@@ -55,9 +55,10 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         let public = PUBLIC_OPERATIONS.contains(&path.as_str());
         let has_id = path.contains('{');
         let api = path.starts_with("/api/");
-        let ops: [(&str, Option<&mut Operation>); 4] = [
+        let ops: [(&str, Option<&mut Operation>); 5] = [
             ("get", item.get.as_mut()),
             ("post", item.post.as_mut()),
+            ("put", item.put.as_mut()),
             ("patch", item.patch.as_mut()),
             ("delete", item.delete.as_mut()),
         ];
@@ -93,7 +94,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             if has_id {
                 add("404", "No such resource in the caller's organization");
             }
-            if method == "post" || method == "patch" {
+            if matches!(method, "post" | "put" | "patch") {
                 add("413", "Body too large");
                 add("415", "Body is not application/json");
                 add(

@@ -85,7 +85,7 @@ fn the_openapi_document_documents_every_error_status_on_every_api_operation() {
                     "{method} {path} lacks {status}"
                 );
             }
-            if method == "post" || method == "patch" {
+            if matches!(method.as_str(), "post" | "put" | "patch") {
                 for status in ["413", "415", "422"] {
                     assert!(
                         responses.contains_key(status),
