@@ -75,12 +75,14 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .nest("/api/v1/locations", scheduling::locations::router())
         .nest("/api/v1/sessions", scheduling::sessions::router())
         .nest("/api/v1/classes", scheduling::classes::router())
+        .nest("/api/v1/agenda", scheduling::agenda::router())
         .nest(
             "/api/v1/clients",
             clients::routes::router()
                 .merge(clients::notes::router())
                 .merge(clients::import::router())
-                .merge(clients::export::router()),
+                .merge(clients::export::router())
+                .merge(scheduling::agenda::attendance_router()),
         )
         .nest("/api/v1/imports", clients::import::imports_router())
         .nest("/api/v1/dashboard", clients::dashboard::router())

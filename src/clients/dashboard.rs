@@ -42,6 +42,14 @@ pub struct Dashboard {
     pub clients_without_trainer: u64,
     /// The start of the month the figures count from.
     pub month_start: DateTime<Utc>,
+    /// Sessions and classes today (not cancelled), in the caller's scope.
+    pub sessions_today: u64,
+    /// Sessions and classes this week (Monday to Sunday).
+    pub sessions_this_week: u64,
+    /// Sessions marked no-show since the start of the month.
+    pub no_shows_this_month: u64,
+    /// Attended / (attended + no-shows) over sessions that started in the last 30 days.
+    pub attendance_rate_30d: Option<f64>,
 }
 
 /// The start of the current month in a time zone, as UTC.
@@ -69,9 +77,10 @@ pub async fn get_dashboard(
     let org = org_repo::get(db, caller.org)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(
-        figures(db, &scope, month_start(&org.timezone, Utc::now())).await?,
-    ))
+    let mut d = figures(db, &scope, month_start(&org.timezone, Utc::now())).await?;
+    let schedule = crate::scheduling::access::ScheduleScope::of(db, &caller).await?;
+    schedule_figures(db, &schedule, &org.timezone, &mut d).await?;
+    Ok(Json(d))
 }
 
 /// Computes the figures for a scope.
@@ -140,7 +149,98 @@ pub async fn figures(
         conversions_this_month: conversions,
         clients_without_trainer: without_trainer,
         month_start: since,
+        sessions_today: 0,
+        sessions_this_week: 0,
+        no_shows_this_month: 0,
+        attendance_rate_30d: None,
     })
+}
+
+/// Adds the schedule figures for a caller's schedule scope (a trainer: their own sessions and classes).
+pub async fn schedule_figures(
+    db: &impl ConnectionTrait,
+    scope: &crate::scheduling::access::ScheduleScope,
+    tz: &str,
+    d: &mut Dashboard,
+) -> AppResult<()> {
+    use crate::db::entities::{classes, training_sessions};
+    use crate::scheduling::access::Who;
+    use training_sessions::Column as S;
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let now = Utc::now();
+    let today = now.with_timezone(&tz).date_naive();
+    let midnight = |day: NaiveDate| {
+        tz.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+            .map_or(now, |t| t.with_timezone(&Utc))
+    };
+    let monday = today - chrono::Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let periods = [
+        (midnight(today), midnight(today + chrono::Duration::days(1))),
+        (
+            midnight(monday),
+            midnight(monday + chrono::Duration::days(7)),
+        ),
+    ];
+    let sessions = || {
+        training_sessions::Entity::find()
+            .filter(crate::scheduling::sessions::scope_condition(scope))
+    };
+    let classes_q = || {
+        let q = classes::Entity::find()
+            .filter(classes::Column::OrganizationId.eq(scope.org.0))
+            .filter(classes::Column::Status.ne("cancelled"));
+        match scope.who {
+            Who::All => Some(q),
+            Who::Trainer(t) => Some(q.filter(classes::Column::TrainerId.eq(t))),
+            _ => None,
+        }
+    };
+    let mut counts = [0u64; 2];
+    for (i, (from, to)) in periods.iter().enumerate() {
+        counts[i] = sessions()
+            .filter(S::Status.ne("cancelled"))
+            .filter(S::StartsAt.gte(*from))
+            .filter(S::StartsAt.lt(*to))
+            .count(db)
+            .await?;
+        if let Some(q) = classes_q() {
+            counts[i] += q
+                .filter(classes::Column::StartsAt.gte(*from))
+                .filter(classes::Column::StartsAt.lt(*to))
+                .count(db)
+                .await?;
+        }
+    }
+    d.sessions_today = counts[0];
+    d.sessions_this_week = counts[1];
+    d.no_shows_this_month = sessions()
+        .filter(S::Status.eq("no_show"))
+        .filter(S::StartsAt.gte(d.month_start))
+        .count(db)
+        .await?;
+    let since = now - chrono::Duration::days(30);
+    let attended = sessions()
+        .filter(S::StartsAt.gte(since))
+        .filter(S::StartsAt.lte(now))
+        .filter(S::Status.ne("cancelled"))
+        .filter(S::Status.ne("no_show"))
+        .filter(
+            sea_orm::Condition::any()
+                .add(S::Status.eq("completed"))
+                .add(S::CheckedInAt.is_not_null()),
+        )
+        .count(db)
+        .await?;
+    let no_shows = sessions()
+        .filter(S::StartsAt.gte(since))
+        .filter(S::StartsAt.lte(now))
+        .filter(S::Status.eq("no_show"))
+        .count(db)
+        .await?;
+    d.attendance_rate_30d =
+        (attended + no_shows > 0).then(|| attended as f64 / (attended + no_shows) as f64);
+    Ok(())
 }
 
 #[cfg(test)]

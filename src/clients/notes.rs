@@ -164,7 +164,7 @@ pub async fn create_note(
 pub struct TimelineEntry {
     /// The id of the underlying record.
     pub id: Uuid,
-    /// `note`, `status_change`, `trainer_assigned`, `consent` or `audit`.
+    /// `note`, `status_change`, `trainer_assigned`, `consent`, `session` or `audit`.
     pub kind: String,
     /// When it happened.
     pub at: DateTime<Utc>,
@@ -328,12 +328,36 @@ pub async fn timeline(
             data: serde_json::json!({"trainer_id": a.trainer_id, "role": a.role}),
         });
     }
+    // Sessions, at their start time.
+    use crate::db::entities::training_sessions::Column as TS;
+    for x in crate::db::entities::training_sessions::Entity::find()
+        .filter(TS::OrganizationId.eq(scope.org.0))
+        .filter(TS::ClientId.eq(client))
+        .filter(older(TS::StartsAt, TS::Id, before))
+        .order_by_desc(TS::StartsAt)
+        .order_by_desc(TS::Id)
+        .limit(take)
+        .all(db)
+        .await?
+    {
+        entries.push(TimelineEntry {
+            id: x.id,
+            kind: "session".into(),
+            at: x.starts_at,
+            actor_id: None,
+            data: serde_json::json!({"ends_at": x.ends_at, "status": x.status, "kind": x.kind, "trainer_id": x.trainer_id, "late_cancel": x.late_cancel, "checked_in": x.checked_in_at.is_some()}),
+        });
+    }
     // Audit events about the client, except those already shown as entries of their own.
     use crate::db::entities::audit_events::Column as A;
     for e in crate::db::entities::audit_events::Entity::find()
         .filter(A::OrganizationId.eq(scope.org.0))
         .filter(A::SubjectClientId.eq(client))
-        .filter(A::Action.is_not_in(["client_note.created", "client.trainer_assigned"]))
+        .filter(A::Action.is_not_in([
+            "client_note.created",
+            "client.trainer_assigned",
+            "session.created",
+        ]))
         .filter(older(A::OccurredAt, A::Id, before))
         .order_by_desc(A::OccurredAt)
         .order_by_desc(A::Id)

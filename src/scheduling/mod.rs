@@ -2,6 +2,7 @@
 //! series, group classes with bookings and waitlists, check-in, agendas and calendar feeds.
 
 pub mod access;
+pub mod agenda;
 pub mod classes;
 pub mod conflicts;
 pub mod hours;

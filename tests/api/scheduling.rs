@@ -330,3 +330,38 @@ on_both_databases! {
         expect_problem(app.post(&format!("/api/v1/classes/{}/bookings", c["id"].as_str().unwrap()), Some(&other.token), &json!({"client_id": s.client_id})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
 }
+
+on_both_databases! {
+    async fn agendas_attendance_timeline_and_dashboard_show_the_schedule(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let a = expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(1, 9, 0), &at(1, 10, 0)).await, StatusCode::CREATED).await;
+        let b = expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(1, 11, 0), &at(1, 12, 0)).await, StatusCode::CREATED).await;
+        class(&app, &s, 5, 0, 1).await;
+        expect_status(session(&app, tok, &s.other_trainer_id, &s.other_client_id, &at(1, 9, 0), &at(1, 10, 0)).await, StatusCode::CREATED).await;
+        let date = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+        let day = expect_status(app.get(&format!("/api/v1/agenda?trainer_id={}&date={date}", s.trainer_id), Some(tok)).await, StatusCode::OK).await;
+        let kinds: Vec<&str> = day["items"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["session", "session", "class"]);
+        assert_eq!(day["timezone"], "Europe/Berlin");
+        let week = expect_status(app.get(&format!("/api/v1/agenda?trainer_id={}&date={date}&view=week", s.trainer_id), Some(tok)).await, StatusCode::OK).await;
+        assert!(week["items"].as_array().unwrap().len() >= 3);
+        expect_problem(app.get("/api/v1/agenda", Some(tok)).await, StatusCode::BAD_REQUEST).await;
+
+        app.patch(&format!("/api/v1/sessions/{}", a["id"].as_str().unwrap()), Some(tok), &json!({"status": "completed"})).await;
+        app.patch(&format!("/api/v1/sessions/{}", b["id"].as_str().unwrap()), Some(tok), &json!({"status": "no_show"})).await;
+        let att = expect_status(app.get(&format!("/api/v1/clients/{}/attendance", s.client_id), Some(tok)).await, StatusCode::OK).await;
+        assert_eq!((att["attended"].as_u64(), att["no_shows"].as_u64()), (Some(1), Some(1)));
+        assert_eq!(att["rate"], 0.5);
+        let timeline = expect_status(app.get(&format!("/api/v1/clients/{}/timeline", s.client_id), Some(tok)).await, StatusCode::OK).await;
+        assert_eq!(timeline["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "session").count(), 2);
+        let dash = expect_status(app.get("/api/v1/dashboard", Some(tok)).await, StatusCode::OK).await;
+        // Tomorrow is in this week unless today is Sunday (in Berlin).
+        let berlin_today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+        if chrono::Datelike::weekday(&berlin_today) != chrono::Weekday::Sun {
+            assert_eq!(dash["sessions_this_week"], 4, "three sessions and a class: {dash}");
+        }
+        assert_eq!(dash["no_shows_this_month"], 1);
+        assert!(dash.get("no_shows_this_month").is_some() && dash.get("attendance_rate_30d").is_some());
+    }
+}
