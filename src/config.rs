@@ -74,6 +74,10 @@ pub struct Config {
     /// How long a stored `Idempotency-Key` result is replayed.
     #[serde(with = "humantime_serde")]
     pub idempotency_ttl: Duration,
+    /// The address users reach this server at (`https://crm.example.com`), for links such as calendar
+    /// feed URLs. When unset, links are built from the request's Host header.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -95,6 +99,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(20),
             metrics_token: None,
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            public_url: None,
         }
     }
 }
@@ -187,6 +192,11 @@ impl Config {
                     "redis_url (REDIS_URL): must start with redis://, rediss:// or unix:".into(),
                 ));
             }
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError("public_url: must start with http:// or https://".into()));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError(
