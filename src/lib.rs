@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod organizations;
+pub mod scheduling;
 pub mod seed;
 pub mod telemetry;
 pub mod trainers;
