@@ -5,7 +5,8 @@
 //! this module can expand. Supported: `FREQ=DAILY|WEEKLY|MONTHLY`, `INTERVAL` (1 to 52), `BYDAY`
 //! (weekdays; with `MONTHLY` also positions such as `1MO` or `-1FR`), `BYMONTHDAY` (with `MONTHLY`),
 //! `COUNT` (1 to 1000) or `UNTIL`, and `WKST`. Everything else is refused with a message that names
-//! the part. [`occurrences`] expands a rule; its doc comment states the semantics.
+//! the part. [`occurrences`] expands a rule (its doc comment states the semantics), and
+//! [`local_to_utc`] resolves one wall-clock time by the same rules for gaps and overlaps.
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,7 +18,7 @@ mod parse;
 #[cfg(test)]
 mod properties;
 
-pub use expand::{Limit, occurrences};
+pub use expand::{Limit, local_to_utc, occurrences};
 
 /// How often a series repeats (`FREQ`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -8,7 +8,7 @@ use chrono::{
 use chrono_tz::Tz;
 use proptest::prelude::*;
 
-use super::{End, Frequency, Limit, RecurrenceRule, Until, expand::local_to_utc, occurrences};
+use super::{End, Frequency, Limit, RecurrenceRule, Until, local_to_utc, occurrences};
 
 /// Zones with the kinds of transitions there are: an hour at 02:00 or 03:00, at midnight (São
 /// Paulo until 2019), half an hour (Lord Howe), southern summers, odd offsets, none at all.
