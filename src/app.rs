@@ -70,19 +70,27 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .nest("/api/v1/audit-events", audit::routes::router())
         .nest(
             "/api/v1/trainers",
-            trainers::routes::router().merge(scheduling::hours::router()),
+            trainers::routes::router()
+                .merge(scheduling::hours::router())
+                .merge(scheduling::feeds::trainer_router()),
         )
-        .nest("/api/v1/locations", scheduling::locations::router())
+        .nest(
+            "/api/v1/locations",
+            scheduling::locations::router().merge(scheduling::feeds::location_router()),
+        )
         .nest("/api/v1/sessions", scheduling::sessions::router())
+        .nest("/api/v1/session-series", scheduling::series::router())
         .nest("/api/v1/classes", scheduling::classes::router())
         .nest("/api/v1/agenda", scheduling::agenda::router())
+        .merge(scheduling::feeds::public_router())
         .nest(
             "/api/v1/clients",
             clients::routes::router()
                 .merge(clients::notes::router())
                 .merge(clients::import::router())
                 .merge(clients::export::router())
-                .merge(scheduling::agenda::attendance_router()),
+                .merge(scheduling::agenda::attendance_router())
+                .merge(scheduling::feeds::client_router()),
         )
         .nest("/api/v1/imports", clients::import::imports_router())
         .nest("/api/v1/dashboard", clients::dashboard::router())

@@ -196,7 +196,9 @@ impl Config {
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(ConfigError("public_url: must start with http:// or https://".into()));
+            return Err(ConfigError(
+                "public_url: must start with http:// or https://".into(),
+            ));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError(

@@ -29,12 +29,13 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
 pub struct ApiDoc;
 
 /// Operations that anyone may call without credentials.
-const PUBLIC_OPERATIONS: [&str; 5] = [
+const PUBLIC_OPERATIONS: [&str; 6] = [
     "/api/v1/auth/signup",
     "/api/v1/auth/login",
     "/health/live",
     "/health/ready",
     "/metrics",
+    "/calendar/{file}",
 ];
 
 /// Adds the bearer security scheme and the standard error responses to every operation.

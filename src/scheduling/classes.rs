@@ -208,7 +208,7 @@ pub async fn create_class(
         None,
         input.starts_at,
         input.ends_at,
-        None,
+        &[],
     )
     .await?;
     if !found.is_empty() {
@@ -545,7 +545,7 @@ pub async fn book_class(
             Some(client_id),
             class.starts_at,
             class.ends_at,
-            Some(id),
+            &[id],
         )
         .await?
         .into_iter()

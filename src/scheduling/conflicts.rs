@@ -50,7 +50,7 @@ pub async fn lock_people(db: &impl ConnectionTrait, people: &[Uuid]) -> AppResul
 }
 
 /// Everything overlapping `[start, end)` for this trainer and (when given) client, except the item
-/// being moved (`except`).
+/// being moved (`except`, with any siblings moving with it).
 pub async fn find(
     db: &impl ConnectionTrait,
     org: OrgId,
@@ -58,7 +58,7 @@ pub async fn find(
     client: Option<Uuid>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    except: Option<Uuid>,
+    except: &[Uuid],
 ) -> AppResult<Vec<Conflict>> {
     use training_sessions::Column as S;
     let mut out = Vec::new();
@@ -75,8 +75,8 @@ pub async fn find(
         ),
         None => sessions.filter(S::TrainerId.eq(trainer)),
     };
-    if let Some(id) = except {
-        sessions = sessions.filter(S::Id.ne(id));
+    if !except.is_empty() {
+        sessions = sessions.filter(S::Id.is_not_in(except.iter().copied()));
     }
     for s in sessions.all(db).await? {
         let with = if s.trainer_id == trainer {
@@ -99,8 +99,8 @@ pub async fn find(
         .filter(C::Status.eq("scheduled"))
         .filter(C::StartsAt.lt(end))
         .filter(C::EndsAt.gt(start));
-    if let Some(id) = except {
-        taught = taught.filter(C::Id.ne(id));
+    if !except.is_empty() {
+        taught = taught.filter(C::Id.is_not_in(except.iter().copied()));
     }
     for c in taught.all(db).await? {
         out.push(Conflict {
@@ -128,8 +128,8 @@ pub async fn find(
             .filter(C::Status.eq("scheduled"))
             .filter(C::StartsAt.lt(end))
             .filter(C::EndsAt.gt(start));
-        if let Some(id) = except {
-            q = q.filter(C::Id.ne(id));
+        if !except.is_empty() {
+            q = q.filter(C::Id.is_not_in(except.iter().copied()));
         }
         for c in q.all(db).await? {
             out.push(Conflict {

@@ -7,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +22,9 @@ use super::locations;
 use crate::app::AppState;
 use crate::audit::{self, Audit, Event};
 use crate::auth::{CurrentUser, tokens};
-use crate::db::entities::{calendar_feeds, class_bookings, classes, clients, trainers, training_sessions};
+use crate::db::entities::{
+    calendar_feeds, class_bookings, classes, clients, trainers, training_sessions,
+};
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult};
 use crate::organizations::OrgId;
@@ -53,12 +57,26 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(base) = &state.config.public_url {
         return base.trim_end_matches('/').to_owned();
     }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:8080");
-    let scheme = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
     format!("{scheme}://{host}")
 }
 
-async fn rotate(state: &AppState, ctx: &crate::audit::AuditContext, org: OrgId, kind: &str, owner: Uuid, headers: &HeaderMap) -> AppResult<Json<FeedUrl>> {
+async fn rotate(
+    state: &AppState,
+    ctx: &crate::audit::AuditContext,
+    org: OrgId,
+    kind: &str,
+    owner: Uuid,
+    headers: &HeaderMap,
+) -> AppResult<Json<FeedUrl>> {
     let secret = tokens::random_string(24);
     let txn = state.db.begin_write().await?;
     calendar_feeds::Entity::delete_many()
@@ -83,20 +101,33 @@ async fn rotate(state: &AppState, ctx: &crate::audit::AuditContext, org: OrgId, 
     }
     audit::record(&txn, state.db.backend(), ctx, event).await?;
     txn.commit().await?;
-    Ok(Json(FeedUrl { url: format!("{}/calendar/{secret}.ics", base_url(state, headers)) }))
+    Ok(Json(FeedUrl {
+        url: format!("{}/calendar/{secret}.ics", base_url(state, headers)),
+    }))
 }
 
 /// Creates or rotates a trainer's feed (staff and above, or the trainer themself).
 #[utoipa::path(post, path = "/{id}/calendar-feed", tag = "scheduling", params(("id" = Uuid, Path, description = "Trainer id")),
     responses((status = 200, description = "The feed's URL", body = FeedUrl)))]
-pub async fn trainer_feed(State(state): State<AppState>, caller: CurrentUser, Audit(ctx): Audit, headers: HeaderMap, Path(id): Path<Uuid>) -> AppResult<Json<FeedUrl>> {
+pub async fn trainer_feed(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Audit(ctx): Audit,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<FeedUrl>> {
     let db = state.db.conn();
     let scope = ScheduleScope::of(db, &caller).await?;
-    if crate::trainers::repo::get(db, scope.org, id).await?.is_none() {
+    if crate::trainers::repo::get(db, scope.org, id)
+        .await?
+        .is_none()
+    {
         return Err(AppError::NotFound);
     }
     if !(scope.is_front_desk() || scope.who == Who::Trainer(id)) {
-        return Err(AppError::Forbidden("Staff, or the trainer themself.".into()));
+        return Err(AppError::Forbidden(
+            "Staff, or the trainer themself.".into(),
+        ));
     }
     rotate(&state, &ctx, scope.org, "trainer", id, &headers).await
 }
@@ -104,10 +135,20 @@ pub async fn trainer_feed(State(state): State<AppState>, caller: CurrentUser, Au
 /// Creates or rotates a client's feed (staff and above, or the client themself).
 #[utoipa::path(post, path = "/{id}/calendar-feed", tag = "scheduling", params(("id" = Uuid, Path, description = "Client id")),
     responses((status = 200, description = "The feed's URL", body = FeedUrl)))]
-pub async fn client_feed(State(state): State<AppState>, caller: CurrentUser, Audit(ctx): Audit, headers: HeaderMap, Path(id): Path<Uuid>) -> AppResult<Json<FeedUrl>> {
+pub async fn client_feed(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Audit(ctx): Audit,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<FeedUrl>> {
     let db = state.db.conn();
     let scope = ScheduleScope::of(db, &caller).await?;
-    let exists = clients::Entity::find_by_id(id).filter(clients::Column::OrganizationId.eq(scope.org.0)).one(db).await?.is_some();
+    let exists = clients::Entity::find_by_id(id)
+        .filter(clients::Column::OrganizationId.eq(scope.org.0))
+        .one(db)
+        .await?
+        .is_some();
     if !exists || matches!(scope.who, Who::Client(c) if c != id) {
         return Err(AppError::NotFound);
     }
@@ -120,7 +161,13 @@ pub async fn client_feed(State(state): State<AppState>, caller: CurrentUser, Aud
 /// Creates or rotates a location's feed (staff and above).
 #[utoipa::path(post, path = "/{id}/calendar-feed", tag = "scheduling", params(("id" = Uuid, Path, description = "Location id")),
     responses((status = 200, description = "The feed's URL", body = FeedUrl)))]
-pub async fn location_feed(State(state): State<AppState>, caller: CurrentUser, Audit(ctx): Audit, headers: HeaderMap, Path(id): Path<Uuid>) -> AppResult<Json<FeedUrl>> {
+pub async fn location_feed(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    Audit(ctx): Audit,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<FeedUrl>> {
     let db = state.db.conn();
     let scope = ScheduleScope::of(db, &caller).await?;
     if locations::find(db, scope.org, id).await?.is_none() {
@@ -136,7 +183,10 @@ pub async fn location_feed(State(state): State<AppState>, caller: CurrentUser, A
 #[utoipa::path(get, path = "/calendar/{file}", tag = "scheduling",
     params(("file" = String, Path, description = "`<secret>.ics`")),
     responses((status = 200, description = "The calendar", content_type = "text/calendar", body = String)))]
-pub async fn serve_feed(State(state): State<AppState>, Path(file): Path<String>) -> AppResult<Response> {
+pub async fn serve_feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> AppResult<Response> {
     let secret = file.strip_suffix(".ics").ok_or(AppError::NotFound)?;
     if secret.is_empty() || secret.len() > 100 {
         return Err(AppError::NotFound);
@@ -147,11 +197,23 @@ pub async fn serve_feed(State(state): State<AppState>, Path(file): Path<String>)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let calendar = build(db, OrgId(feed.organization_id), &feed.owner_type, feed.owner_id).await?;
+    let calendar = build(
+        db,
+        OrgId(feed.organization_id),
+        &feed.owner_type,
+        feed.owner_id,
+    )
+    .await?;
     let mut response = ics::render(&calendar).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/calendar; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
     Ok(response)
 }
 
@@ -161,17 +223,31 @@ fn name(first: &str, last: &str) -> String {
 
 /// The events of a feed: from 30 days ago to a year ahead, cancelled ones included (so subscribed
 /// apps remove them).
-pub async fn build(db: &impl ConnectionTrait, org: OrgId, kind: &str, owner: Uuid) -> AppResult<Calendar> {
+pub async fn build(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    kind: &str,
+    owner: Uuid,
+) -> AppResult<Calendar> {
     let (from, to) = (now() - Duration::days(30), now() + Duration::days(366));
     use training_sessions::Column as S;
-    let mut sq = training_sessions::Entity::find().filter(S::OrganizationId.eq(org.0)).filter(S::StartsAt.gte(from)).filter(S::StartsAt.lt(to));
+    let mut sq = training_sessions::Entity::find()
+        .filter(S::OrganizationId.eq(org.0))
+        .filter(S::StartsAt.gte(from))
+        .filter(S::StartsAt.lt(to));
     use classes::Column as C;
-    let mut cq = classes::Entity::find().filter(C::OrganizationId.eq(org.0)).filter(C::StartsAt.gte(from)).filter(C::StartsAt.lt(to));
+    let mut cq = classes::Entity::find()
+        .filter(C::OrganizationId.eq(org.0))
+        .filter(C::StartsAt.gte(from))
+        .filter(C::StartsAt.lt(to));
     let title = match kind {
         "trainer" => {
             sq = sq.filter(S::TrainerId.eq(owner));
             cq = cq.filter(C::TrainerId.eq(owner));
-            let t = trainers::Entity::find_by_id(owner).one(db).await?.ok_or(AppError::NotFound)?;
+            let t = trainers::Entity::find_by_id(owner)
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
             format!("{} — FitnessCRM", name(&t.first_name, &t.last_name))
         }
         "client" => {
@@ -191,7 +267,9 @@ pub async fn build(db: &impl ConnectionTrait, org: OrgId, kind: &str, owner: Uui
         _ => {
             sq = sq.filter(S::LocationId.eq(owner));
             cq = cq.filter(C::LocationId.eq(owner));
-            let l = locations::find(db, org, owner).await?.ok_or(AppError::NotFound)?;
+            let l = locations::find(db, org, owner)
+                .await?
+                .ok_or(AppError::NotFound)?;
             format!("{} — FitnessCRM", l.name)
         }
     };
@@ -202,11 +280,17 @@ pub async fn build(db: &impl ConnectionTrait, org: OrgId, kind: &str, owner: Uui
         let summary = match kind {
             "client" => {
                 let t = trainers::Entity::find_by_id(s.trainer_id).one(db).await?;
-                format!("Training with {}", t.map_or_else(String::new, |t| name(&t.first_name, &t.last_name)))
+                format!(
+                    "Training with {}",
+                    t.map_or_else(String::new, |t| name(&t.first_name, &t.last_name))
+                )
             }
             _ => {
                 let c = clients::Entity::find_by_id(s.client_id).one(db).await?;
-                format!("Session: {}", c.map_or_else(String::new, |c| name(&c.first_name, &c.last_name)))
+                format!(
+                    "Session: {}",
+                    c.map_or_else(String::new, |c| name(&c.first_name, &c.last_name))
+                )
             }
         };
         events.push(ics::Event {
@@ -217,7 +301,11 @@ pub async fn build(db: &impl ConnectionTrait, org: OrgId, kind: &str, owner: Uui
             summary,
             description: None,
             location: None,
-            status: if s.status == "cancelled" { EventStatus::Cancelled } else { EventStatus::Confirmed },
+            status: if s.status == "cancelled" {
+                EventStatus::Cancelled
+            } else {
+                EventStatus::Confirmed
+            },
             last_modified: s.updated_at,
             created: s.created_at,
         });
@@ -231,10 +319,17 @@ pub async fn build(db: &impl ConnectionTrait, org: OrgId, kind: &str, owner: Uui
             summary: c.name,
             description: None,
             location: None,
-            status: if c.status == "cancelled" { EventStatus::Cancelled } else { EventStatus::Confirmed },
+            status: if c.status == "cancelled" {
+                EventStatus::Cancelled
+            } else {
+                EventStatus::Confirmed
+            },
             last_modified: c.updated_at,
             created: c.created_at,
         });
     }
-    Ok(Calendar { name: title, events })
+    Ok(Calendar {
+        name: title,
+        events,
+    })
 }

@@ -215,6 +215,10 @@ pub struct BookingOverrides {
     pub allow_conflict: Option<bool>,
     /// Book outside the trainer's working hours (owner, admin).
     pub allow_outside_hours: Option<bool>,
+    /// For a session of a series: change `this` one (default), `following` (this and later ones) or
+    /// `all` scheduled occurrences.
+    #[param(inline)]
+    pub apply_to: Option<super::series::ApplyTo>,
 }
 
 /// A validated booking to check and write.
@@ -290,7 +294,7 @@ pub async fn check_slot(
     b: &Booking,
     tz: chrono_tz::Tz,
     overrides: &BookingOverrides,
-    except: Option<Uuid>,
+    except: &[Uuid],
 ) -> AppResult<()> {
     let may = scope.may_override();
     if (overrides.allow_conflict == Some(true) || overrides.allow_outside_hours == Some(true))
@@ -452,7 +456,7 @@ pub async fn book(
     let txn = db.begin_write().await?;
     let loc_tz = check_parties(&txn, scope.org, b).await?;
     let tz = zone_of(&txn, scope.org, loc_tz).await?;
-    check_slot(&txn, scope, b, tz, overrides, None).await?;
+    check_slot(&txn, scope, b, tz, overrides, &[]).await?;
     let m = insert(&txn, scope.org, b, kind, notes, None).await?;
     let mut event = Event::new("session.created", "session", Some(m.id)).with_fields([
         "trainer_id",
@@ -672,11 +676,17 @@ pub async fn update_session(
             current_version: current.version,
         });
     }
-    let m = apply_update(&txn, &scope, current, input, &overrides).await?;
-    let mut event = Event::new("session.updated", "session", Some(m.id));
-    event.subject_client_id = Some(m.client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    let changed = super::series::apply(&txn, &scope, current, input, &overrides).await?;
+    for m in &changed {
+        let mut event = Event::new("session.updated", "session", Some(m.id));
+        event.subject_client_id = Some(m.client_id);
+        audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    }
     txn.commit().await?;
+    let m = changed
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or(AppError::NotFound)?;
     Ok(Json(to_session(&scope, m)))
 }
 
@@ -687,6 +697,7 @@ pub async fn apply_update(
     current: training_sessions::Model,
     input: UpdateSession,
     overrides: &BookingOverrides,
+    moving: &[Uuid],
 ) -> AppResult<training_sessions::Model> {
     let from = SessionStatus::parse(&current.status);
     let mut e = FieldErrors::new();
@@ -730,7 +741,7 @@ pub async fn apply_update(
     if moves {
         let loc_tz = check_parties(db, scope.org, &b).await?;
         let tz = zone_of(db, scope.org, loc_tz).await?;
-        check_slot(db, scope, &b, tz, overrides, Some(current.id)).await?;
+        check_slot(db, scope, &b, tz, overrides, &moving).await?;
     }
     let mut u = training_sessions::Entity::update_many()
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
@@ -771,14 +782,21 @@ pub async fn apply_update(
 
 /// Cancels a session. Clients may cancel their own when the organization allows it; a cancellation
 /// inside the late window is recorded as late.
-#[utoipa::path(post, path = "/{id}/cancel", tag = "scheduling", params(("id" = Uuid, Path, description = "Session id")),
+#[utoipa::path(post, path = "/{id}/cancel", tag = "scheduling", params(("id" = Uuid, Path, description = "Session id"), BookingOverrides),
     responses((status = 200, description = "Cancelled", body = Session)))]
 pub async fn cancel_session(
     State(state): State<AppState>,
     caller: CurrentUser,
     Audit(ctx): Audit,
     Path(id): Path<Uuid>,
+    ApiQuery(options): ApiQuery<BookingOverrides>,
 ) -> AppResult<Json<Session>> {
+    if options.allow_conflict.is_some() || options.allow_outside_hours.is_some() {
+        return Err(AppError::bad_param(
+            "allow_conflict",
+            "does not apply to cancelling",
+        ));
+    }
     let scope = ScheduleScope::of(state.db.conn(), &caller).await?;
     let txn = state.db.begin_write().await?;
     let current = visible(&txn, &scope, id).await?;
@@ -802,24 +820,24 @@ pub async fn cancel_session(
         notes: None,
         version: None,
     };
-    let m = apply_update(
-        &txn,
-        &ScheduleScope {
-            who: Who::All,
-            ..scope
-        },
-        current,
-        input,
-        &BookingOverrides::default(),
-    )
-    .await?;
-    let mut event = Event::new("session.cancelled", "session", Some(m.id)).with_fields(["status"]);
-    event.subject_client_id = Some(m.client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    let as_desk = ScheduleScope {
+        who: Who::All,
+        ..scope
+    };
+    let changed = super::series::apply(&txn, &as_desk, current, input, &options).await?;
+    for m in &changed {
+        let mut event =
+            Event::new("session.cancelled", "session", Some(m.id)).with_fields(["status"]);
+        event.subject_client_id = Some(m.client_id);
+        audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    }
     txn.commit().await?;
+    let m = changed
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or(AppError::NotFound)?;
     Ok(Json(to_session(&scope, m)))
 }
-
 /// `POST /sessions/{id}/check-in` and class check-ins.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

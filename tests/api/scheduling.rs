@@ -365,3 +365,101 @@ on_both_databases! {
         assert!(dash.get("no_shows_this_month").is_some() && dash.get("attendance_rate_30d").is_some());
     }
 }
+
+on_both_databases! {
+    async fn a_weekly_series_keeps_its_local_time_across_daylight_saving(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        // Berlin moves its clocks on 28 March 2027: 07:00 local is 06:00Z before and 05:00Z after.
+        let r = app.post("/api/v1/session-series", Some(tok), &json!({
+            "trainer_id": s.trainer_id, "client_id": s.client_id, "first_starts_at": "2027-03-16T07:00:00",
+            "duration_minutes": 60, "timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=4"})).await;
+        let body = expect_status(r, StatusCode::CREATED).await;
+        let starts: Vec<&str> = body["sessions"].as_array().unwrap().iter().map(|x| x["starts_at"].as_str().unwrap()).collect();
+        assert_eq!(starts, ["2027-03-16T06:00:00Z", "2027-03-23T06:00:00Z", "2027-03-30T05:00:00Z", "2027-04-06T05:00:00Z"]);
+        assert_eq!(body["series"]["rrule"], "FREQ=WEEKLY;BYDAY=TU;COUNT=4");
+        let series_id = body["series"]["id"].as_str().unwrap().to_owned();
+
+        // This and following: the third moves to 08:00 local, and so does the fourth; the first two stay.
+        let third = body["sessions"][2]["id"].as_str().unwrap();
+        let r = app.patch(&format!("/api/v1/sessions/{third}?apply_to=following"), Some(tok), &json!({"starts_at": "2027-03-30T06:00:00Z", "ends_at": "2027-03-30T07:00:00Z"})).await;
+        expect_status(r, StatusCode::OK).await;
+        let after = expect_status(app.get(&format!("/api/v1/session-series/{series_id}"), Some(tok)).await, StatusCode::OK).await;
+        let starts: Vec<&str> = after["sessions"].as_array().unwrap().iter().map(|x| x["starts_at"].as_str().unwrap()).collect();
+        assert_eq!(starts, ["2027-03-16T06:00:00Z", "2027-03-23T06:00:00Z", "2027-03-30T06:00:00Z", "2027-04-06T06:00:00Z"]);
+
+        // Cancel all.
+        let first = after["sessions"][0]["id"].as_str().unwrap();
+        expect_status(app.post(&format!("/api/v1/sessions/{first}/cancel?apply_to=all"), Some(tok), &json!({})).await, StatusCode::OK).await;
+        let after = expect_status(app.get(&format!("/api/v1/session-series/{series_id}"), Some(tok)).await, StatusCode::OK).await;
+        assert!(after["sessions"].as_array().unwrap().iter().all(|x| x["status"] == "cancelled"));
+    }
+}
+
+on_both_databases! {
+    async fn a_series_is_checked_whole_before_anything_is_written(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        // An existing session on the third Tuesday.
+        expect_status(app.post("/api/v1/sessions", Some(tok), &json!({"trainer_id": s.trainer_id, "client_id": s.other_client_id, "starts_at": "2027-02-16T06:30:00Z", "ends_at": "2027-02-16T07:30:00Z"})).await, StatusCode::CREATED).await;
+        let series = json!({"trainer_id": s.trainer_id, "client_id": s.client_id, "first_starts_at": "2027-02-02T07:00:00",
+            "duration_minutes": 60, "timezone": "Europe/Berlin", "rrule": "FREQ=WEEKLY;COUNT=6"});
+        let p = expect_problem(app.post("/api/v1/session-series", Some(tok), &series).await, StatusCode::CONFLICT).await;
+        assert_eq!(p["conflicts"].as_array().unwrap().len(), 1);
+        assert_eq!(p["conflicts"][0]["occurrence_starts_at"], "2027-02-16T06:00:00Z");
+        let list = expect_status(app.get(&format!("/api/v1/sessions?include_total=true&client_id={}", s.client_id), Some(tok)).await, StatusCode::OK).await;
+        assert_eq!(list["total"], 0, "nothing of the series was written");
+        let p = expect_problem(app.post("/api/v1/session-series", Some(tok), &json!({"trainer_id": s.trainer_id, "client_id": s.client_id, "first_starts_at": "2027-02-02T07:00:00", "duration_minutes": 60, "timezone": "Europe/Berlin", "rrule": "FREQ=DAILY;COUNT=1000"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["rrule"].is_array(), "{p}");
+        let p = expect_problem(app.post("/api/v1/session-series", Some(tok), &json!({"trainer_id": s.trainer_id, "client_id": s.client_id, "first_starts_at": "soon", "duration_minutes": 5, "timezone": "Nowhere/Land", "rrule": "FREQ=YEARLY"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        for f in ["duration_minutes", "timezone", "rrule"] { assert!(p["errors"][f].is_array(), "{f}: {p}"); }
+    }
+}
+
+fn parse_ics(text: &str) -> Vec<(String, String, String)> {
+    use icalendar::{Component, EventLike};
+    let cal: icalendar::Calendar = text.parse().unwrap();
+    cal.components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .map(|e| {
+            (
+                e.get_uid().unwrap().to_owned(),
+                e.property_value("SEQUENCE").unwrap_or("0").to_owned(),
+                e.property_value("STATUS").unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+on_both_databases! {
+    async fn calendar_feeds_are_valid_show_updates_and_cancellations_and_rotate(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let sess = expect_status(session(&app, tok, &s.trainer_id, &s.client_id, &at(3, 9, 0), &at(3, 10, 0)).await, StatusCode::CREATED).await;
+        class(&app, &s, 5, 0, 3).await;
+        let feed = expect_status(app.post(&format!("/api/v1/trainers/{}/calendar-feed", s.trainer_id), Some(tok), &json!({})).await, StatusCode::OK).await;
+        let url = feed["url"].as_str().unwrap().to_owned();
+        let path = url.split_once("/calendar/").map(|(_, p)| format!("/calendar/{p}")).unwrap();
+        let r = app.get(&path, None).await;
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+        let events = parse_ics(&r.text().await.unwrap());
+        assert_eq!(events.len(), 2);
+        let uid = format!("session-{}@fitnesscrm", sess["id"].as_str().unwrap());
+        assert!(events.iter().any(|(u, seq, st)| u == &uid && seq == "0" && st == "CONFIRMED"));
+        app.patch(&format!("/api/v1/sessions/{}", sess["id"].as_str().unwrap()), Some(tok), &json!({"starts_at": at(3, 11, 0), "ends_at": at(3, 12, 0)})).await;
+        let events = parse_ics(&app.get(&path, None).await.text().await.unwrap());
+        assert!(events.iter().any(|(u, seq, _)| u == &uid && seq == "1"), "a move raises SEQUENCE: {events:?}");
+        app.post(&format!("/api/v1/sessions/{}/cancel", sess["id"].as_str().unwrap()), Some(tok), &json!({})).await;
+        let events = parse_ics(&app.get(&path, None).await.text().await.unwrap());
+        assert!(events.iter().any(|(u, seq, st)| u == &uid && seq == "2" && st == "CANCELLED"), "{events:?}");
+        // Rotating makes the old URL a 404.
+        expect_status(app.post(&format!("/api/v1/trainers/{}/calendar-feed", s.trainer_id), Some(tok), &json!({})).await, StatusCode::OK).await;
+        expect_problem(app.get(&path, None).await, StatusCode::NOT_FOUND).await;
+        // A client makes their own feed, not another's.
+        let portal = portal_for(&app, &s.owner, &s.client_id).await;
+        expect_status(app.post(&format!("/api/v1/clients/{}/calendar-feed", s.client_id), Some(&portal.token), &json!({})).await, StatusCode::OK).await;
+        expect_problem(app.post(&format!("/api/v1/clients/{}/calendar-feed", s.other_client_id), Some(&portal.token), &json!({})).await, StatusCode::NOT_FOUND).await;
+        expect_problem(app.post(&format!("/api/v1/trainers/{}/calendar-feed", s.trainer_id), Some(&portal.token), &json!({})).await, StatusCode::FORBIDDEN).await;
+    }
+}
