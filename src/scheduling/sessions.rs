@@ -741,7 +741,7 @@ pub async fn apply_update(
     if moves {
         let loc_tz = check_parties(db, scope.org, &b).await?;
         let tz = zone_of(db, scope.org, loc_tz).await?;
-        check_slot(db, scope, &b, tz, overrides, &moving).await?;
+        check_slot(db, scope, &b, tz, overrides, moving).await?;
     }
     let mut u = training_sessions::Entity::update_many()
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
