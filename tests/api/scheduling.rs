@@ -417,7 +417,7 @@ on_both_databases! {
 }
 
 fn parse_ics(text: &str) -> Vec<(String, String, String)> {
-    use icalendar::{Component, EventLike};
+    use icalendar::Component;
     let cal: icalendar::Calendar = text.parse().unwrap();
     cal.components
         .iter()
