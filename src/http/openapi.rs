@@ -95,6 +95,12 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             if has_id {
                 add("404", "No such resource in the caller's organization");
             }
+            if method == "patch" {
+                add(
+                    "412",
+                    "The resource changed since the version sent in If-Match or `version`",
+                );
+            }
             if matches!(method, "post" | "put" | "patch") {
                 add("413", "Body too large");
                 add("415", "Body is not application/json");

@@ -105,7 +105,10 @@ fn local_midnight(tz: chrono_tz::Tz, d: NaiveDate) -> DateTime<Utc> {
 
 /// A trainer's or a location's day or week.
 #[utoipa::path(get, path = "", tag = "scheduling", params(AgendaParams),
-    responses((status = 200, description = "The agenda", body = Agenda)))]
+    responses(
+        (status = 200, description = "The agenda", body = Agenda),
+        (status = 404, description = "No such location", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn get_agenda(
     State(state): State<AppState>,
     caller: CurrentUser,

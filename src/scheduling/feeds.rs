@@ -182,7 +182,10 @@ pub async fn location_feed(
 /// The calendar behind a secret feed URL (RFC 5545). Unknown or rotated secrets are a 404.
 #[utoipa::path(get, path = "/calendar/{file}", tag = "scheduling",
     params(("file" = String, Path, description = "`<secret>.ics`")),
-    responses((status = 200, description = "The calendar", content_type = "text/calendar", body = String)))]
+    responses(
+        (status = 200, description = "The calendar", content_type = "text/calendar", body = String),
+        (status = 404, description = "Unknown or rotated feed", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn serve_feed(
     State(state): State<AppState>,
     Path(file): Path<String>,
