@@ -47,6 +47,22 @@ impl FieldErrors {
         }
     }
 
+    /// Parses a nullable text field of a `PATCH` body: absent stays absent, null or blank clears it,
+    /// anything else goes through `parse` (its error recorded under `field`).
+    pub fn optional<T>(
+        &mut self,
+        field: &str,
+        value: Option<Option<String>>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
+        match value {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(s)) if s.trim().is_empty() => Some(None),
+            Some(Some(s)) => self.check(field, parse(&s)).map(Some),
+        }
+    }
+
     /// Runs a parse step, recording its error under `field` and returning the value when it succeeds.
     pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
         match result {

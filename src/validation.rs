@@ -95,6 +95,11 @@ pub fn normalize(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
+/// The sort key of a person's name: family name first, lower case.
+pub fn person_sort_key(first: &str, last: &str) -> String {
+    normalize(&format!("{last} {first}"))
+}
+
 /// A phone number normalised to its digits with an optional leading `+`. Spaces, dashes, dots and
 /// brackets are accepted and dropped; 5 to 15 digits (E.164's maximum).
 pub fn parse_phone(raw: &str) -> Result<String, String> {

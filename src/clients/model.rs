@@ -350,20 +350,6 @@ impl ClientFields {
     }
 }
 
-fn optional<T>(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Option<Option<String>>,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Option<Option<T>> {
-    match value {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(s)) if s.trim().is_empty() => Some(None),
-        Some(Some(s)) => errors.check(field, parse(&s)).map(Some),
-    }
-}
-
 /// A source label: lower case, 1–40 characters.
 pub fn parse_source(raw: &str) -> Result<String, String> {
     parse_text(raw, 40).map(|s| s.to_lowercase())
@@ -384,26 +370,24 @@ impl UpdateClient {
             last_name: self
                 .last_name
                 .and_then(|v| e.check("last_name", parse_text(&v, 100))),
-            email: optional(&mut e, "email", self.email, EmailAddress::parse),
-            phone: optional(&mut e, "phone", self.phone, parse_phone),
+            email: e.optional("email", self.email, EmailAddress::parse),
+            phone: e.optional("phone", self.phone, parse_phone),
             date_of_birth: dob,
             status: self.status,
-            source: optional(&mut e, "source", self.source, parse_source),
+            source: e.optional("source", self.source, parse_source),
             tags: self.tags.and_then(|t| e.check("tags", parse_tags(&t))),
-            goals: optional(&mut e, "goals", self.goals, |s| {
+            goals: e.optional("goals", self.goals, |s| {
                 parse_long_text(s, 2000).map(Option::unwrap_or_default)
             }),
-            medical_notes: optional(&mut e, "medical_notes", self.medical_notes, |s| {
+            medical_notes: e.optional("medical_notes", self.medical_notes, |s| {
                 parse_long_text(s, 10_000).map(Option::unwrap_or_default)
             }),
-            emergency_contact_name: optional(
-                &mut e,
+            emergency_contact_name: e.optional(
                 "emergency_contact_name",
                 self.emergency_contact_name,
                 |s| parse_text(s, 100),
             ),
-            emergency_contact_phone: optional(
-                &mut e,
+            emergency_contact_phone: e.optional(
                 "emergency_contact_phone",
                 self.emergency_contact_phone,
                 parse_phone,

@@ -286,10 +286,7 @@ async fn check_email_free(
     Ok(())
 }
 
-/// The sort key of a client's name: family name first, lower case.
-pub fn sort_name(first: &str, last: &str) -> String {
-    normalize(&format!("{last} {first}"))
-}
+pub use crate::validation::person_sort_key as sort_name;
 
 fn names(first: &str, last: &str) -> (String, String, String, String) {
     (

@@ -198,20 +198,6 @@ fn rate(errors: &mut FieldErrors, value: Option<i64>) -> Option<i64> {
     }
 }
 
-fn optional<T>(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Option<Option<String>>,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Option<Option<T>> {
-    match value {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(s)) if s.trim().is_empty() => Some(None),
-        Some(Some(s)) => errors.check(field, parse(&s)).map(Some),
-    }
-}
-
 fn list(errors: &mut FieldErrors, field: &str, value: Option<Vec<String>>) -> Option<Vec<String>> {
     value.and_then(|v| errors.check(field, parse_tags(&v)))
 }
@@ -227,9 +213,9 @@ impl UpdateTrainer {
             last_name: self
                 .last_name
                 .and_then(|v| e.check("last_name", parse_text(&v, 100))),
-            email: optional(&mut e, "email", self.email, EmailAddress::parse),
-            phone: optional(&mut e, "phone", self.phone, parse_phone),
-            bio: optional(&mut e, "bio", self.bio, |s| {
+            email: e.optional("email", self.email, EmailAddress::parse),
+            phone: e.optional("phone", self.phone, parse_phone),
+            bio: e.optional("bio", self.bio, |s| {
                 parse_long_text(s, 2000).map(Option::unwrap_or_default)
             }),
             specialties: list(&mut e, "specialties", self.specialties),

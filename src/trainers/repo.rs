@@ -30,9 +30,7 @@ pub const SORT_FIELDS: [SortField<Column>; 2] = [
     },
 ];
 
-fn sort_name(first: &str, last: &str) -> String {
-    normalize(&format!("{last} {first}"))
-}
+use crate::validation::person_sort_key as sort_name;
 
 async fn check_unique(
     db: &impl ConnectionTrait,
