@@ -294,7 +294,10 @@ mod tests {
         let upper = prefix_upper_bound("mü").unwrap();
         assert_eq!(upper, "mý");
         assert!("müller" >= "mü" && "müller" < upper.as_str());
-        assert!("mzz" < "mü" && "mýa" >= upper.as_str(), "neighbours fall outside the range");
+        assert!(
+            "mzz" < "mü" && "mýa" >= upper.as_str(),
+            "neighbours fall outside the range"
+        );
         assert_eq!(prefix_upper_bound(""), None);
     }
 }

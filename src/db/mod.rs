@@ -114,6 +114,17 @@ impl Db {
         self.conn.begin_with_options(options).await
     }
 
+    /// After a bulk load (`seed --clients`): brings PostgreSQL's planner statistics and visibility map
+    /// up to date, as autovacuum would within a minute or so, so that queries right after the load are
+    /// planned as they will be from then on. SQLite keeps no statistics unless `ANALYZE` is run, which
+    /// the application never does, so its plans must not depend on them and nothing is done there.
+    pub async fn settle_after_bulk_load(&self) -> Result<(), DbErr> {
+        if self.backend == Backend::Postgres {
+            self.conn.execute_unprepared("VACUUM (ANALYZE)").await?;
+        }
+        Ok(())
+    }
+
     /// A round trip to the database, for readiness checks.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await

@@ -12,6 +12,7 @@ mod clients;
 mod conventions;
 mod operations;
 mod resilience;
+mod seed;
 mod tenancy;
 mod trainers;
 mod users;

@@ -10,6 +10,7 @@ mod m20261125_000004_create_api_keys;
 mod m20261125_000005_create_idempotency_keys;
 mod m20261125_000007_create_trainers;
 mod m20261125_000008_create_clients;
+mod m20261125_000020_client_list_indexes;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_idempotency_keys::Migration),
             Box::new(m20261125_000007_create_trainers::Migration),
             Box::new(m20261125_000008_create_clients::Migration),
+            Box::new(m20261125_000020_client_list_indexes::Migration),
         ]
     }
 }
