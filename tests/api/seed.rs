@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use fitnesscrm::seed::synthetic::{Plan, run};
+use fitnesscrm::seed::synthetic::{self, Plan};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -14,10 +14,11 @@ async fn all_clients(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut path = "/api/v1/clients?limit=200".to_owned();
-        if !query.is_empty() {
-            path.push_str(&format!("&{query}"));
-        }
+        let mut path = match query {
+            "" => "/api/v1/clients?limit=200".to_owned(),
+            q if q.contains("limit=") => format!("/api/v1/clients?{q}"),
+            q => format!("/api/v1/clients?limit=200&{q}"),
+        };
         if let Some(c) = &cursor {
             path.push_str(&format!("&cursor={c}"));
         }
@@ -37,7 +38,7 @@ fn norm(s: &str) -> String {
 on_both_databases! {
     async fn seeded_clients_are_listed_searchable_and_isolated_per_organization(app) {
         let plan = Plan { clients: 450, second_org_clients: 60, trainers: 4, rng_seed: 7 };
-        let orgs = run(&app.db, &plan).await.unwrap();
+        let orgs = synthetic::run(&app.db, &plan).await.unwrap();
         assert_eq!(orgs.len(), 2);
         let (main, second) = (&orgs[0], &orgs[1]);
         assert_eq!((main.clients, second.clients), (450, 60));
@@ -108,6 +109,37 @@ on_both_databases! {
         assert_eq!(by_email.len(), 1);
         assert_eq!(by_email[0]["id"], with_email["id"]);
 
+        // Searching pages through every match in the order asked for, a few at a time.
+        let matching = |c: &&Value, p: &str| {
+            norm(c["first_name"].as_str().unwrap()).starts_with(p)
+                || norm(c["last_name"].as_str().unwrap()).starts_with(p)
+                || c["email"].as_str().is_some_and(|e| e.starts_with(p))
+        };
+        let ids_of = |v: &[Value]| v.iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let mut by_name: Vec<&Value> = clients.iter().filter(|c| matching(c, "m")).collect();
+        assert!(by_name.len() > 20, "{}", by_name.len());
+        assert_eq!(
+            ids_of(&all_clients(&app, &owner, "q=M&limit=9").await),
+            ids_of(&by_name.iter().map(|c| (*c).clone()).collect::<Vec<_>>()),
+            "name order, page by page"
+        );
+        by_name.reverse();
+        assert_eq!(
+            ids_of(&all_clients(&app, &owner, "q=m&limit=9&sort=-name").await),
+            ids_of(&by_name.iter().map(|c| (*c).clone()).collect::<Vec<_>>()),
+            "reverse name order, page by page"
+        );
+        let mut by_created: Vec<(chrono::DateTime<chrono::Utc>, String)> = by_name
+            .iter()
+            .map(|c| (c["created_at"].as_str().unwrap().parse().unwrap(), c["id"].as_str().unwrap().to_owned()))
+            .collect();
+        by_created.sort();
+        assert_eq!(
+            ids_of(&all_clients(&app, &owner, "q=m&limit=9&sort=created_at").await),
+            by_created.into_iter().map(|(_, id)| id).collect::<Vec<_>>(),
+            "creation order, page by page"
+        );
+
         // Tags and trainer assignments are stored in their own tables, as for API-created clients.
         let tagged = clients.iter().filter(|c| {
             c["tags"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().eq_ignore_ascii_case("vip"))
@@ -127,6 +159,13 @@ on_both_databases! {
         // The trainer account is linked to the first trainer and sees exactly their clients.
         let trainer = app.login(&main.trainer_email, &main.owner.password).await;
         assert_eq!(all_clients(&app, &trainer, "").await.len(), assigned);
+        let theirs_with_m: Vec<String> = clients
+            .iter()
+            .filter(|c| matching(c, "m"))
+            .filter(|c| c["trainer_ids"].as_array().unwrap().iter().any(|t| t.as_str() == Some(first_trainer.as_str())))
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids_of(&all_clients(&app, &trainer, "q=m&limit=5").await), theirs_with_m);
 
         // The second organization sees only its own clients, and none of the first.
         let theirs = all_clients(&app, &other, "").await;
@@ -150,12 +189,5 @@ on_both_databases! {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
