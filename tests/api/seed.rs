@@ -191,3 +191,93 @@ on_both_databases! {
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+fn seed_command(db_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fitnesscrm"))
+        .arg("seed")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("FITNESSCRM_LOG_LEVEL", "warn")
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_clients_prints_a_login_for_each_organization() {
+    use sea_orm::ConnectionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
+    let out = seed_command(
+        &db_url,
+        &[
+            "--clients",
+            "40",
+            "--second-org-clients",
+            "10",
+            "--trainers",
+            "2",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logins: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("log in as "))
+        .collect();
+    assert_eq!(logins.len(), 2, "{stdout}");
+    assert!(
+        logins.iter().all(|l| l.split_whitespace().count() == 7),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(": 40 clients in ") && stdout.contains(": 10 clients in "),
+        "{stdout}"
+    );
+    let db = fitnesscrm::db::Db::connect_url(&db_url, 1, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db
+                .conn()
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.conn().get_database_backend(),
+                    sql,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM clients").await, 50);
+    assert_eq!(
+        count("SELECT count(*) FROM client_status_changes").await,
+        50
+    );
+    assert_eq!(count("SELECT count(*) FROM trainers").await, 4);
+    assert_eq!(
+        count("SELECT count(DISTINCT organization_id) FROM clients").await,
+        2
+    );
+
+    for bad in [
+        &["--second-org-clients", "5"][..],
+        &["--demo", "--clients", "5"],
+        &["--clients", "5", "--trainers", "0"],
+        &[],
+    ] {
+        let out = seed_command(&db_url, bad);
+        assert!(!out.status.success(), "seed {bad:?} should be refused");
+    }
+}
