@@ -4,8 +4,10 @@
 //! varied names (many non-ASCII), emails, phones, dates of birth, statuses, tags, consents, custom
 //! fields and trainer assignments. Clients go through the same validation as the API
 //! (`CreateClient::validate`) and are stored by `clients::repo::insert_many`, many per statement and
-//! a few thousand per write transaction, so that 100,000 clients load in seconds. The data is
-//! reproducible: the same `rng_seed` gives the same people (ids, emails and logins differ per run).
+//! a few thousand per write transaction, so that 100,000 clients load in seconds. Afterwards
+//! PostgreSQL gets the `VACUUM (ANALYZE)` its autovacuum would soon run ([`Db::settle_after_bulk_load`]).
+//! The data is reproducible: the same `rng_seed` gives the same people (ids, logins and the
+//! organizations' email suffixes differ per run).
 
 use std::time::{Duration, Instant};
 

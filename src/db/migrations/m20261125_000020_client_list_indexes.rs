@@ -8,7 +8,9 @@
 //! - A client's assignments and tags are looked up by `(organization_id, client_id)`. The only indexes
 //!   that began with `organization_id` there continued with the trainer or the tag, and SQLite, which
 //!   keeps no statistics unless told to, took an equality on `organization_id` for a selective one
-//!   and read every assignment of the organization to hydrate one page.
+//!   and read every assignment of the organization to hydrate one page. The tags index includes the
+//!   tag so that it covers the table: SQLite otherwise still preferred the covering
+//!   `(organization_id, tag, client_id)` for reads.
 
 use sea_orm_migration::prelude::*;
 
@@ -74,7 +76,7 @@ impl MigrationTrait for Migration {
             manager,
             "idx_client_tags_org_client",
             "client_tags",
-            &["organization_id", "client_id"],
+            &["organization_id", "client_id", "tag"],
         )
         .await?;
         Ok(())
