@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `config`, `user create-owner|reset-password`,
-//! `seed --demo`, `audit verify`.
+//! `seed --demo`, `seed --clients N`, `audit verify`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -43,7 +43,7 @@ pub enum Command {
     /// Account recovery and bootstrap from the shell.
     #[command(subcommand)]
     User(UserCommand),
-    /// Fill the database with demo data.
+    /// Fill the database with demo data, or with large synthetic data for benchmarks.
     Seed(SeedArgs),
     /// Check the audit trail.
     #[command(subcommand)]
@@ -101,12 +101,24 @@ pub enum AuditCommand {
     },
 }
 
-/// `seed` options.
+/// `seed` options: `--demo`, or `--clients N` with the options after it.
 #[derive(Debug, Args)]
 pub struct SeedArgs {
     /// A small realistic demo organization with a printed login.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "clients")]
     pub demo: bool,
+    /// Synthetic data for benchmarks: an organization with N clients, trainers and a printed login.
+    #[arg(long, value_name = "N")]
+    pub clients: Option<u64>,
+    /// With --clients: also a second organization with N clients (it must never show in the first).
+    #[arg(long, value_name = "N", requires = "clients")]
+    pub second_org_clients: Option<u64>,
+    /// With --clients: trainers per organization [default: 12].
+    #[arg(long, value_name = "N", requires = "clients", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub trainers: Option<u32>,
+    /// With --clients: seed of the random generator; the same seed makes the same people [default: 1].
+    #[arg(long, value_name = "SEED", requires = "clients")]
+    pub rng_seed: Option<u64>,
 }
 
 /// Parses the command line and runs the command.
@@ -380,14 +392,39 @@ async fn audit_command(config: Config, cmd: AuditCommand) -> anyhow::Result<()> 
 }
 
 async fn seed(config: Config, args: SeedArgs) -> anyhow::Result<()> {
-    if !args.demo {
-        anyhow::bail!("say what to seed: --demo");
+    if !args.demo && args.clients.is_none() {
+        anyhow::bail!("say what to seed: --demo, or --clients N [--second-org-clients N]");
     }
     Db::migrate(config.database_url.expose_secret()).await?;
     let db = Db::connect(&config).await?;
-    let login = crate::seed::demo(&db).await?;
-    println!("demo organization {} created", login.slug);
-    println!("log in as {} with password {}", login.email, login.password);
+    if let Some(clients) = args.clients {
+        let defaults = crate::seed::synthetic::Plan::default();
+        let plan = crate::seed::synthetic::Plan {
+            clients,
+            second_org_clients: args.second_org_clients.unwrap_or(0),
+            trainers: args.trainers.unwrap_or(defaults.trainers),
+            rng_seed: args.rng_seed.unwrap_or(defaults.rng_seed),
+        };
+        for org in crate::seed::synthetic::run(&db, &plan).await? {
+            println!(
+                "organization {} ({}) created: {} clients in {:.1} s, {} trainers",
+                org.name,
+                org.owner.slug,
+                org.clients,
+                org.took.as_secs_f64(),
+                org.trainer_ids.len()
+            );
+            println!(
+                "log in as {} with password {}",
+                org.owner.email, org.owner.password
+            );
+            println!("trainer login {} (same password)", org.trainer_email);
+        }
+    } else {
+        let login = crate::seed::demo(&db).await?;
+        println!("demo organization {} created", login.slug);
+        println!("log in as {} with password {}", login.email, login.password);
+    }
     db.close().await.ok();
     Ok(())
 }

@@ -1,4 +1,7 @@
-//! `fitnesscrm seed --demo`: a small, realistic demo organization to explore the product with.
+//! `fitnesscrm seed --demo`: a small, realistic demo organization to explore the product with;
+//! `fitnesscrm seed --clients N`: large synthetic organizations for benchmarks ([`synthetic`]).
+
+pub mod synthetic;
 
 use secrecy::SecretString;
 
@@ -10,7 +13,7 @@ use crate::organizations::service::{Signup, create_with_owner};
 use crate::users::model::CreateUser;
 use crate::users::service;
 
-/// The login printed after seeding.
+/// A login printed after seeding.
 #[derive(Debug)]
 pub struct DemoLogin {
     /// The owner's email.

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::access::ClientScope;
 use super::model::{ClientFields, ClientStatus, CreateClient, UpdateClient};
-use super::repo::{self, NewClient};
+use super::repo;
 use crate::app::AppState;
 use crate::audit::{self, Audit, Event};
 use crate::auth::CurrentUser;
@@ -617,10 +617,7 @@ pub async fn import_clients(
     for (i, plan) in plans.into_iter().enumerate() {
         match plan {
             Plan::Create(fields) => {
-                new_clients.push(NewClient {
-                    fields: *fields,
-                    consent_source: "import",
-                });
+                new_clients.push((*fields, Vec::new()));
                 created_at_index.push(i);
             }
             Plan::Update(model, fields) => {
@@ -639,7 +636,7 @@ pub async fn import_clients(
             Plan::Skip | Plan::Error => {}
         }
     }
-    let ids = repo::insert_many(&txn, &scope, &new_clients).await?;
+    let ids = repo::insert_many(&txn, &scope, new_clients, "import").await?;
     for (id, i) in ids.iter().zip(created_at_index) {
         report.items[i].client_id = Some(*id);
         item_rows.push(import_items::ActiveModel {

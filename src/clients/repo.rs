@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, Query};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    ExprTrait, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -20,6 +21,7 @@ use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
 use crate::trainers::repo as trainer_repo;
+pub use crate::validation::person_sort_key as sort_name;
 use crate::validation::{normalize, phone_digits, prefix_upper_bound};
 
 use clients::Column;
@@ -65,26 +67,38 @@ fn prefix(col: Column, value: &str) -> Condition {
 }
 
 impl ClientFilter {
-    /// The filter as a condition on `clients` (to be combined with the scope's).
-    pub fn condition(&self, scope: &ClientScope) -> Condition {
-        let mut cond = scope.condition();
-        if let Some(q) = self.q.as_deref().map(normalize).filter(|q| !q.is_empty()) {
-            let digits = phone_digits(&q);
-            let phone_like = !digits.is_empty()
-                && q.chars()
-                    .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-            cond = cond.add(if q.contains('@') {
-                prefix(Column::EmailNormalized, &q)
-            } else if phone_like {
-                prefix(Column::PhoneDigits, &digits)
-            } else {
-                Condition::any()
-                    .add(prefix(Column::FirstNorm, &q))
-                    .add(prefix(Column::LastNorm, &q))
-                    .add(prefix(Column::FullNorm, &q))
-                    .add(prefix(Column::EmailNormalized, &q))
-            });
+    /// What `q` matches: one prefix range per column, each served by its own index; empty without `q`.
+    /// A name matches the start of the first name, family name, full name ("first last") or email.
+    /// The full name starts with a term that has no space only if the first name does, so that range
+    /// is searched only for terms with a space.
+    fn q_alternatives(&self) -> Vec<Condition> {
+        let Some(q) = self.q.as_deref().map(normalize).filter(|q| !q.is_empty()) else {
+            return Vec::new();
+        };
+        let digits = phone_digits(&q);
+        let phone_like = !digits.is_empty()
+            && q.chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        if q.contains('@') {
+            vec![prefix(Column::EmailNormalized, &q)]
+        } else if phone_like {
+            vec![prefix(Column::PhoneDigits, &digits)]
+        } else {
+            let mut alternatives = vec![
+                prefix(Column::FirstNorm, &q),
+                prefix(Column::LastNorm, &q),
+                prefix(Column::EmailNormalized, &q),
+            ];
+            if q.contains(' ') {
+                alternatives.push(prefix(Column::FullNorm, &q));
+            }
+            alternatives
         }
+    }
+
+    /// The filters other than `q`, combined with the scope's condition.
+    fn base_condition(&self, scope: &ClientScope) -> Condition {
+        let mut cond = scope.condition();
         if let Some(status) = self.status {
             cond = cond.add(Column::Status.eq(status.as_str()));
         }
@@ -113,6 +127,21 @@ impl ClientFilter {
             );
         }
         cond
+    }
+
+    /// The whole filter as a condition on `clients`, combined with the scope's.
+    pub fn condition(&self, scope: &ClientScope) -> Condition {
+        let alternatives = self.q_alternatives();
+        let cond = self.base_condition(scope);
+        if alternatives.is_empty() {
+            cond
+        } else {
+            cond.add(
+                alternatives
+                    .into_iter()
+                    .fold(Condition::any(), Condition::add),
+            )
+        }
     }
 }
 
@@ -233,21 +262,27 @@ pub async fn list(
     page: &PageRequest<Column>,
     filter: &ClientFilter,
 ) -> AppResult<Page<Client>> {
-    let cond = filter.condition(scope);
     let total = if page.include_total {
         Some(
             clients::Entity::find()
-                .filter(cond.clone())
+                .filter(filter.condition(scope))
                 .count(db)
                 .await?,
         )
     } else {
         None
     };
-    let rows = page
-        .apply(clients::Entity::find().filter(cond), Column::Id)
+    let alternatives = filter.q_alternatives();
+    let rows = if alternatives.is_empty() {
+        page.apply(
+            clients::Entity::find().filter(filter.base_condition(scope)),
+            Column::Id,
+        )
         .all(db)
-        .await?;
+        .await?
+    } else {
+        search_rows(db, scope, page, filter.base_condition(scope), alternatives).await?
+    };
     let field = page.field.name;
     let key = |m: &clients::Model| {
         let v = match field {
@@ -263,6 +298,79 @@ pub async fn list(
         next_cursor: raw.next_cursor,
         total: raw.total,
     })
+}
+
+/// The rows of a page of search results (one row more than the page), in one statement of two steps.
+/// First the keys: for each prefix range of `alternatives`, the id and sort value of every match,
+/// read from a covering index (`idx_clients_org_*_sort`) without touching the table; the ranges
+/// merged, sorted and cut to the page. Then the rows of those keys only, by primary key.
+///
+/// A single `WHERE ... OR ...` query left the plan to the database, and both picked badly for some
+/// prefixes: walking the whole organization in name order checking every client (slow when the
+/// matches are rare or late in the alphabet), or fetching every matching row before sorting (slow
+/// when they are many). This costs one index entry per match and one row per result.
+async fn search_rows(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    page: &PageRequest<Column>,
+    base: Condition,
+    alternatives: Vec<Condition>,
+) -> AppResult<Vec<clients::Model>> {
+    let sort = page.field.column;
+    let order = page.order();
+    let take = page.limit + 1;
+    let after = page.after_condition(Column::Id);
+    let ranges = alternatives.len() as u64;
+    let mut matches: Option<SelectStatement> = None;
+    for alternative in alternatives {
+        let mut cond = base.clone().add(alternative);
+        if let Some(after) = &after {
+            cond = cond.add(after.clone());
+        }
+        let range = Query::select()
+            .column(Column::Id)
+            .column(sort)
+            .from(clients::Entity)
+            .cond_where(cond)
+            .to_owned();
+        match &mut matches {
+            None => matches = Some(range),
+            Some(m) => {
+                m.union(UnionType::All, range);
+            }
+        }
+    }
+    let Some(mut matches) = matches else {
+        return Ok(Vec::new());
+    };
+    // A client matching several ranges comes once per range: the first `take` distinct clients are
+    // among the first `take * ranges` matches.
+    matches
+        .order_by(sort, order.clone())
+        .order_by(Column::Id, order.clone())
+        .limit(take * ranges);
+    let keys = Query::select()
+        .distinct()
+        .column(Column::Id)
+        .column(sort)
+        .from_subquery(matches, Alias::new("m"))
+        .order_by(sort, order.clone())
+        .order_by(Column::Id, order.clone())
+        .limit(take)
+        .to_owned();
+    let k = Alias::new("k");
+    let mut select = clients::Entity::find().filter(scope.condition());
+    QueryTrait::query(&mut select).join_subquery(
+        JoinType::InnerJoin,
+        keys,
+        k.clone(),
+        Expr::col((k.clone(), Column::Id)).equals((clients::Entity, Column::Id)),
+    );
+    Ok(select
+        .order_by(Expr::col((k.clone(), sort)), order.clone())
+        .order_by(Expr::col((k, Column::Id)), order)
+        .all(db)
+        .await?)
 }
 
 async fn check_email_free(
@@ -286,43 +394,44 @@ async fn check_email_free(
     Ok(())
 }
 
-pub use crate::validation::person_sort_key as sort_name;
-
 fn names(first: &str, last: &str) -> (String, String, String, String) {
     (
         normalize(first),
         normalize(last),
         normalize(&format!("{first} {last}")),
-        sort_name(first, last),
+        normalize(&format!("{last} {first}")),
     )
 }
 
-/// A new client ready to insert: validated fields (with defaults filled in) and where it came from.
-#[derive(Debug, Clone)]
-pub struct NewClient {
-    /// The fields, as produced by `CreateClient::validate` or an import row.
-    pub fields: ClientFields,
-    /// The source of consent records (`api`, `import`, ...).
-    pub consent_source: &'static str,
+/// The rows that make up a new client: the client itself, its tags, the record of its first status,
+/// its consents and its trainer assignments (the first trainer as primary). [`insert`] and
+/// [`insert_many`] both build them here, so a bulk-loaded client is stored exactly like one created
+/// through the API.
+struct NewClientRows {
+    id: Uuid,
+    client: clients::ActiveModel,
+    tags: Vec<client_tags::ActiveModel>,
+    status: client_status_changes::ActiveModel,
+    consents: Vec<client_consents::ActiveModel>,
+    assignments: Vec<client_trainers::ActiveModel>,
 }
 
-fn build_row(
+fn new_client_rows(
     scope: &ClientScope,
-    id: Uuid,
-    fields: &ClientFields,
-    at: chrono::DateTime<chrono::Utc>,
-) -> clients::ActiveModel {
-    let first = fields.first_name.clone().unwrap_or_default();
-    let last = fields.last_name.clone().unwrap_or_default();
+    fields: ClientFields,
+    trainer_ids: &[Uuid],
+    consent_source: &str,
+    at: DateTime<Utc>,
+) -> NewClientRows {
+    let id = new_id();
+    let first = fields.first_name.unwrap_or_default();
+    let last = fields.last_name.unwrap_or_default();
     let (first_norm, last_norm, full_norm, sort_name) = names(&first, &last);
-    let email = fields
-        .email
-        .clone()
-        .flatten()
-        .map(|e| e.as_str().to_owned());
-    let phone = fields.phone.clone().flatten();
-    let tags = fields.tags.clone().unwrap_or_default();
-    clients::ActiveModel {
+    let email = fields.email.flatten().map(|e| e.as_str().to_owned());
+    let phone = fields.phone.flatten();
+    let status = fields.status.unwrap_or(ClientStatus::Lead);
+    let tags = fields.tags.unwrap_or_default();
+    let client = clients::ActiveModel {
         id: Set(id),
         organization_id: Set(scope.org.0),
         user_id: Set(None),
@@ -337,139 +446,68 @@ fn build_row(
         phone_digits: Set(phone.as_deref().map(phone_digits)),
         phone: Set(phone),
         date_of_birth: Set(fields.date_of_birth.flatten()),
-        status: Set(fields
-            .status
-            .unwrap_or(ClientStatus::Lead)
-            .as_str()
-            .to_owned()),
-        source: Set(fields.source.clone().flatten()),
+        status: Set(status.as_str().to_owned()),
+        source: Set(fields.source.flatten()),
         tags: Set(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into())),
-        goals: Set(fields.goals.clone().flatten()),
-        medical_notes: Set(fields.medical_notes.clone().flatten()),
-        emergency_contact_name: Set(fields.emergency_contact_name.clone().flatten()),
-        emergency_contact_phone: Set(fields.emergency_contact_phone.clone().flatten()),
-        custom_fields: Set(
-            Value::Object(fields.custom_fields.clone().unwrap_or_default()).to_string(),
-        ),
+        goals: Set(fields.goals.flatten()),
+        medical_notes: Set(fields.medical_notes.flatten()),
+        emergency_contact_name: Set(fields.emergency_contact_name.flatten()),
+        emergency_contact_phone: Set(fields.emergency_contact_phone.flatten()),
+        custom_fields: Set(Value::Object(fields.custom_fields.unwrap_or_default()).to_string()),
         consent_email: Set(fields.consent_email.unwrap_or(false)),
         consent_sms: Set(fields.consent_sms.unwrap_or(false)),
         erased_at: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
         version: Set(1),
+    };
+    let consents = [("email", fields.consent_email), ("sms", fields.consent_sms)]
+        .into_iter()
+        .filter(|(_, granted)| *granted == Some(true))
+        .map(|(channel, _)| consent_row(scope, id, channel, true, consent_source, at))
+        .collect();
+    let assignments = trainer_ids
+        .iter()
+        .enumerate()
+        .map(|(i, trainer)| {
+            let role = if i == 0 { "primary" } else { "secondary" };
+            // Assignments are listed by their time: a microsecond apart keeps the order given.
+            let at = at + chrono::Duration::microseconds(i64::try_from(i).unwrap_or(0));
+            assignment_row(scope, id, *trainer, role, at)
+        })
+        .collect();
+    NewClientRows {
+        id,
+        tags: tag_rows(scope, id, &tags),
+        status: status_row(scope, id, None, status, at),
+        client,
+        consents,
+        assignments,
     }
 }
 
-/// Rows per multi-row INSERT: well below SQLite's and PostgreSQL's bound-parameter limits.
-const CHUNK: usize = 200;
-
-/// Inserts many new clients with their tags, initial status records and consents, in multi-row
-/// statements (imports, seeding). Emails must already be known to be free. Returns the new ids in order.
-pub async fn insert_many(
+/// 422 unless every trainer belongs to the organization.
+async fn check_trainers(
     db: &impl ConnectionTrait,
     scope: &ClientScope,
-    new: &[NewClient],
-) -> AppResult<Vec<Uuid>> {
-    let at = now();
-    let ids: Vec<Uuid> = new.iter().map(|_| new_id()).collect();
-    for (chunk_ids, chunk) in ids.chunks(CHUNK).zip(new.chunks(CHUNK)) {
-        let rows = chunk_ids
-            .iter()
-            .zip(chunk)
-            .map(|(id, n)| build_row(scope, *id, &n.fields, at));
-        clients::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await
-            .map_err(|e| match AppError::from(e) {
-                AppError::Conflict { .. } => {
-                    AppError::conflict("A client with this email already exists.")
-                }
-                other => other,
-            })?;
-        let mut tags = Vec::new();
-        let mut statuses = Vec::new();
-        let mut consents = Vec::new();
-        for (id, n) in chunk_ids.iter().zip(chunk) {
-            let mut seen = std::collections::HashSet::new();
-            for t in n.fields.tags.iter().flatten() {
-                let tag = normalize(t);
-                if seen.insert(tag.clone()) {
-                    tags.push(client_tags::ActiveModel {
-                        organization_id: Set(scope.org.0),
-                        client_id: Set(*id),
-                        tag: Set(tag),
-                    });
-                }
-            }
-            statuses.push(client_status_changes::ActiveModel {
-                id: Set(new_id()),
-                organization_id: Set(scope.org.0),
-                client_id: Set(*id),
-                from_status: Set(None),
-                to_status: Set(n
-                    .fields
-                    .status
-                    .unwrap_or(ClientStatus::Lead)
-                    .as_str()
-                    .to_owned()),
-                actor_id: Set(scope.actor_id),
-                changed_at: Set(at),
-            });
-            for (channel, granted) in [
-                ("email", n.fields.consent_email),
-                ("sms", n.fields.consent_sms),
-            ] {
-                if granted == Some(true) {
-                    consents.push(client_consents::ActiveModel {
-                        id: Set(new_id()),
-                        organization_id: Set(scope.org.0),
-                        client_id: Set(*id),
-                        channel: Set(channel.to_owned()),
-                        granted: Set(true),
-                        source: Set(n.consent_source.to_owned()),
-                        actor_id: Set(scope.actor_id),
-                        recorded_at: Set(at),
-                    });
-                }
-            }
-        }
-        for part in tags.chunks(CHUNK) {
-            client_tags::Entity::insert_many(part.to_vec())
-                .exec_without_returning(db)
-                .await?;
-        }
-        client_status_changes::Entity::insert_many(statuses)
-            .exec_without_returning(db)
-            .await?;
-        if !consents.is_empty() {
-            client_consents::Entity::insert_many(consents)
-                .exec_without_returning(db)
-                .await?;
-        }
+    trainer_ids: &[Uuid],
+) -> AppResult<()> {
+    let found = trainer_repo::existing_ids(db, scope.org, trainer_ids).await?;
+    if let Some(missing) = trainer_ids.iter().find(|t| !found.contains(t)) {
+        return Err(AppError::field(
+            "trainer_ids",
+            format!("{missing} is not a trainer of this organization"),
+        ));
     }
-    Ok(ids)
+    Ok(())
 }
 
-/// The ids of the organization's clients with these emails (normalised), by email.
-pub async fn ids_by_email(
-    db: &impl ConnectionTrait,
-    scope: &ClientScope,
-    emails: &[String],
-) -> AppResult<HashMap<String, clients::Model>> {
-    let mut found = HashMap::new();
-    for part in emails.chunks(500) {
-        for m in clients::Entity::find()
-            .filter(Column::OrganizationId.eq(scope.org.0))
-            .filter(Column::EmailNormalized.is_in(part.iter().cloned()))
-            .all(db)
-            .await?
-        {
-            if let Some(e) = m.email_normalized.clone() {
-                found.insert(e, m);
-            }
-        }
+/// A unique-constraint violation on insert can only be the email (the id is new).
+fn email_conflict(e: sea_orm::DbErr) -> AppError {
+    match AppError::from(e) {
+        AppError::Conflict { .. } => AppError::conflict("A client with this email already exists."),
+        other => other,
     }
-    Ok(found)
 }
 
 /// Inserts a client with its tags, initial status record, consents and assignments.
@@ -482,31 +520,103 @@ pub async fn insert(
     if let Some(Some(email)) = &fields.email {
         check_email_free(db, scope, email.as_str(), None).await?;
     }
-    let found = trainer_repo::existing_ids(db, scope.org, trainer_ids).await?;
-    if let Some(missing) = trainer_ids.iter().find(|t| !found.contains(t)) {
-        return Err(AppError::field(
-            "trainer_ids",
-            format!("{missing} is not a trainer of this organization"),
-        ));
-    }
-    let ids = insert_many(
-        db,
-        scope,
-        &[NewClient {
-            fields,
-            consent_source: "api",
-        }],
-    )
-    .await?;
-    let id = ids
-        .first()
-        .copied()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("insert returned no id")))?;
-    for (i, trainer) in trainer_ids.iter().enumerate() {
-        let role = if i == 0 { "primary" } else { "secondary" };
-        insert_assignment(db, scope, id, *trainer, role).await?;
-    }
+    check_trainers(db, scope, trainer_ids).await?;
+    let rows = new_client_rows(scope, fields, trainer_ids, "api", now());
+    let id = rows.id;
+    clients::Entity::insert(rows.client)
+        .exec_without_returning(db)
+        .await
+        .map_err(email_conflict)?;
+    client_tags::Entity::insert_many(rows.tags)
+        .exec_without_returning(db)
+        .await?;
+    client_status_changes::Entity::insert(rows.status)
+        .exec_without_returning(db)
+        .await?;
+    client_consents::Entity::insert_many(rows.consents)
+        .exec_without_returning(db)
+        .await?;
+    client_trainers::Entity::insert_many(rows.assignments)
+        .exec_without_returning(db)
+        .await?;
     get(db, scope, id).await?.ok_or(AppError::NotFound)
+}
+
+/// Bind parameters per multi-row `INSERT`: below SQLite's limit (32,766) and PostgreSQL's (65,535).
+const MAX_BIND_PARAMETERS: usize = 30_000;
+
+/// Inserts `rows` with as few multi-row statements as the bind-parameter limits allow.
+async fn insert_in_chunks<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), sea_orm::DbErr>
+where
+    A: ActiveModelTrait + Send,
+{
+    let per_statement = (MAX_BIND_PARAMETERS
+        / <<A::Entity as EntityTrait>::Column as Iterable>::iter()
+            .count()
+            .max(1))
+    .max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
+        A::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts many clients at once (imports, synthetic data), each stored exactly as [`insert`] stores
+/// one: normalised search columns, tags, the initial status record, consents recorded with
+/// `consent_source`, and trainer assignments. Emails must be unique (a duplicate is a 409 for the
+/// whole batch); run it inside a write transaction. Returns the new ids in input order.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    new_clients: Vec<(ClientFields, Vec<Uuid>)>,
+    consent_source: &str,
+) -> AppResult<Vec<Uuid>> {
+    let mut trainer_ids: Vec<Uuid> = new_clients
+        .iter()
+        .flat_map(|(_, t)| t.iter().copied())
+        .collect();
+    trainer_ids.sort_unstable();
+    trainer_ids.dedup();
+    check_trainers(db, scope, &trainer_ids).await?;
+    let at = now();
+    let n = new_clients.len();
+    let (mut ids, mut rows, mut tags, mut statuses, mut consents, mut assignments) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::new(),
+        Vec::with_capacity(n),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (fields, trainers) in new_clients {
+        let r = new_client_rows(scope, fields, &trainers, consent_source, at);
+        ids.push(r.id);
+        rows.push(r.client);
+        tags.extend(r.tags);
+        statuses.push(r.status);
+        consents.extend(r.consents);
+        assignments.extend(r.assignments);
+    }
+    insert_in_chunks(db, rows).await.map_err(email_conflict)?;
+    insert_in_chunks(db, tags).await?;
+    insert_in_chunks(db, statuses).await?;
+    insert_in_chunks(db, consents).await?;
+    insert_in_chunks(db, assignments).await?;
+    Ok(ids)
+}
+
+fn tag_rows(scope: &ClientScope, id: Uuid, tags: &[String]) -> Vec<client_tags::ActiveModel> {
+    tags.iter()
+        .map(|t| client_tags::ActiveModel {
+            organization_id: Set(scope.org.0),
+            client_id: Set(id),
+            tag: Set(normalize(t)),
+        })
+        .collect()
 }
 
 async fn replace_tags(
@@ -520,18 +630,28 @@ async fn replace_tags(
         .filter(client_tags::Column::ClientId.eq(id))
         .exec(db)
         .await?;
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let rows = tags.iter().map(|t| client_tags::ActiveModel {
-        organization_id: Set(scope.org.0),
-        client_id: Set(id),
-        tag: Set(normalize(t)),
-    });
-    client_tags::Entity::insert_many(rows)
+    client_tags::Entity::insert_many(tag_rows(scope, id, tags))
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+fn status_row(
+    scope: &ClientScope,
+    id: Uuid,
+    from: Option<ClientStatus>,
+    to: ClientStatus,
+    at: DateTime<Utc>,
+) -> client_status_changes::ActiveModel {
+    client_status_changes::ActiveModel {
+        id: Set(new_id()),
+        organization_id: Set(scope.org.0),
+        client_id: Set(id),
+        from_status: Set(from.map(|s| s.as_str().to_owned())),
+        to_status: Set(to.as_str().to_owned()),
+        actor_id: Set(scope.actor_id),
+        changed_at: Set(at),
+    }
 }
 
 async fn record_status(
@@ -541,18 +661,30 @@ async fn record_status(
     from: Option<ClientStatus>,
     to: ClientStatus,
 ) -> AppResult<()> {
-    client_status_changes::Entity::insert(client_status_changes::ActiveModel {
+    client_status_changes::Entity::insert(status_row(scope, id, from, to, now()))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+fn consent_row(
+    scope: &ClientScope,
+    id: Uuid,
+    channel: &str,
+    granted: bool,
+    source: &str,
+    at: DateTime<Utc>,
+) -> client_consents::ActiveModel {
+    client_consents::ActiveModel {
         id: Set(new_id()),
         organization_id: Set(scope.org.0),
         client_id: Set(id),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.as_str().to_owned()),
+        channel: Set(channel.to_owned()),
+        granted: Set(granted),
+        source: Set(source.to_owned()),
         actor_id: Set(scope.actor_id),
-        changed_at: Set(now()),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+        recorded_at: Set(at),
+    }
 }
 
 async fn record_consent(
@@ -563,18 +695,9 @@ async fn record_consent(
     granted: bool,
     source: &str,
 ) -> AppResult<()> {
-    client_consents::Entity::insert(client_consents::ActiveModel {
-        id: Set(new_id()),
-        organization_id: Set(scope.org.0),
-        client_id: Set(id),
-        channel: Set(channel.to_owned()),
-        granted: Set(granted),
-        source: Set(source.to_owned()),
-        actor_id: Set(scope.actor_id),
-        recorded_at: Set(now()),
-    })
-    .exec_without_returning(db)
-    .await?;
+    client_consents::Entity::insert(consent_row(scope, id, channel, granted, source, now()))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -730,6 +853,22 @@ pub async fn delete(db: &impl ConnectionTrait, scope: &ClientScope, id: Uuid) ->
     Ok(())
 }
 
+fn assignment_row(
+    scope: &ClientScope,
+    client: Uuid,
+    trainer: Uuid,
+    role: &str,
+    at: DateTime<Utc>,
+) -> client_trainers::ActiveModel {
+    client_trainers::ActiveModel {
+        organization_id: Set(scope.org.0),
+        client_id: Set(client),
+        trainer_id: Set(trainer),
+        role: Set(role.to_owned()),
+        created_at: Set(at),
+    }
+}
+
 async fn insert_assignment(
     db: &impl ConnectionTrait,
     scope: &ClientScope,
@@ -737,15 +876,9 @@ async fn insert_assignment(
     trainer: Uuid,
     role: &str,
 ) -> AppResult<()> {
-    client_trainers::Entity::insert(client_trainers::ActiveModel {
-        organization_id: Set(scope.org.0),
-        client_id: Set(client),
-        trainer_id: Set(trainer),
-        role: Set(role.to_owned()),
-        created_at: Set(now()),
-    })
-    .exec_without_returning(db)
-    .await?;
+    client_trainers::Entity::insert(assignment_row(scope, client, trainer, role, now()))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -830,6 +963,28 @@ pub async fn consents(
         .order_by_asc(client_consents::Column::Id)
         .all(db)
         .await?)
+}
+
+/// The ids of the organization's clients with these emails (normalised), by email.
+pub async fn ids_by_email(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    emails: &[String],
+) -> AppResult<HashMap<String, clients::Model>> {
+    let mut found = HashMap::new();
+    for part in emails.chunks(500) {
+        for m in clients::Entity::find()
+            .filter(Column::OrganizationId.eq(scope.org.0))
+            .filter(Column::EmailNormalized.is_in(part.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            if let Some(e) = m.email_normalized.clone() {
+                found.insert(e, m);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Writes a status back without the lifecycle check (reverting an import), recording the change.

@@ -22,6 +22,15 @@ const BUCKETS: [f64; 14] = [
 /// The process-wide Prometheus recorder's handle, installing it on first use.
 pub fn handle() -> anyhow::Result<PrometheusHandle> {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    // One installation at a time: a thread that lost the race used to look for the winner's handle
+    // before the winner had stored it, and failed (seen as flaky test start-ups).
+    let _installing = INSTALLING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(h) = HANDLE.get() {
         return Ok(h.clone());
     }

@@ -174,37 +174,46 @@ impl<C: ColumnTrait> PageRequest<C> {
         self
     }
 
+    /// The direction of the sort.
+    pub fn order(&self) -> Order {
+        if self.desc { Order::Desc } else { Order::Asc }
+    }
+
+    /// The keyset condition "after the cursor" (sort value, then id), when there is a cursor.
+    pub fn after_condition(&self, id_column: C) -> Option<Condition> {
+        let (value, id) = self.after.clone()?;
+        let value = value.into_db();
+        let col = self.field.column;
+        // The first bound is implied by the second, but PostgreSQL cannot use an OR as an index
+        // range: without it, a deep page scans every row before the cursor.
+        Some(if self.desc {
+            Condition::all().add(col.lte(value.clone())).add(
+                Condition::any()
+                    .add(col.lt(value.clone()))
+                    .add(Condition::all().add(col.eq(value)).add(id_column.lt(id))),
+            )
+        } else {
+            Condition::all().add(col.gte(value.clone())).add(
+                Condition::any()
+                    .add(col.gt(value.clone()))
+                    .add(Condition::all().add(col.eq(value)).add(id_column.gt(id))),
+            )
+        })
+    }
+
     /// Orders `select` by the sort field and id, starts it after the cursor and fetches one row more
     /// than the page, which tells whether there is a next page.
     pub fn apply<E>(&self, select: Select<E>, id_column: E::Column) -> Select<E>
     where
         E: EntityTrait<Column = C>,
     {
-        let order = if self.desc { Order::Desc } else { Order::Asc };
         let mut select = select;
-        if let Some((value, id)) = self.after.clone() {
-            let value = value.into_db();
-            let col = self.field.column;
-            // The first bound is implied by the second, but PostgreSQL cannot use an OR as an
-            // index range: without it, a deep page scans every row before the cursor.
-            let cond = if self.desc {
-                Condition::all().add(col.lte(value.clone())).add(
-                    Condition::any()
-                        .add(col.lt(value.clone()))
-                        .add(Condition::all().add(col.eq(value)).add(id_column.lt(id))),
-                )
-            } else {
-                Condition::all().add(col.gte(value.clone())).add(
-                    Condition::any()
-                        .add(col.gt(value.clone()))
-                        .add(Condition::all().add(col.eq(value)).add(id_column.gt(id))),
-                )
-            };
+        if let Some(cond) = self.after_condition(id_column) {
             select = select.filter(cond);
         }
         select
-            .order_by(self.field.column, order.clone())
-            .order_by(id_column, order)
+            .order_by(self.field.column, self.order())
+            .order_by(id_column, self.order())
             .limit(self.limit + 1)
     }
 

@@ -15,6 +15,7 @@ mod conventions;
 mod operations;
 mod resilience;
 mod scheduling;
+mod seed;
 mod tenancy;
 mod trainers;
 mod users;

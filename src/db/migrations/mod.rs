@@ -13,6 +13,7 @@ mod m20261125_000007_create_trainers;
 mod m20261125_000008_create_clients;
 mod m20261125_000009_create_imports;
 mod m20261125_000010_create_scheduling;
+mod m20261125_000020_client_list_indexes;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_create_clients::Migration),
             Box::new(m20261125_000009_create_imports::Migration),
             Box::new(m20261125_000010_create_scheduling::Migration),
+            Box::new(m20261125_000020_client_list_indexes::Migration),
         ]
     }
 }
