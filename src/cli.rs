@@ -116,6 +116,10 @@ pub struct SeedArgs {
     /// With --clients: trainers per organization [default: 12].
     #[arg(long, value_name = "N", requires = "clients", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub trainers: Option<u32>,
+    /// With --clients: also N one-to-one sessions in the main organization, spread over its trainers
+    /// (non-overlapping per trainer) from a year ago to a year ahead.
+    #[arg(long, value_name = "N", requires = "clients")]
+    pub sessions: Option<u64>,
     /// With --clients: seed of the random generator; the same seed makes the same people [default: 1].
     #[arg(long, value_name = "SEED", requires = "clients")]
     pub rng_seed: Option<u64>,
@@ -403,6 +407,7 @@ async fn seed(config: Config, args: SeedArgs) -> anyhow::Result<()> {
             clients,
             second_org_clients: args.second_org_clients.unwrap_or(0),
             trainers: args.trainers.unwrap_or(defaults.trainers),
+            sessions: args.sessions.unwrap_or(0),
             rng_seed: args.rng_seed.unwrap_or(defaults.rng_seed),
         };
         for org in crate::seed::synthetic::run(&db, &plan).await? {
@@ -414,6 +419,13 @@ async fn seed(config: Config, args: SeedArgs) -> anyhow::Result<()> {
                 org.took.as_secs_f64(),
                 org.trainer_ids.len()
             );
+            if org.sessions > 0 {
+                println!(
+                    "{} sessions in {:.1} s",
+                    org.sessions,
+                    org.sessions_took.as_secs_f64()
+                );
+            }
             println!(
                 "log in as {} with password {}",
                 org.owner.email, org.owner.password

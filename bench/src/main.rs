@@ -4,7 +4,10 @@
 //! single sequential requests on one keep-alive connection: a warm-up that is not recorded, then the
 //! measured requests. Inputs vary like real use: random existing clients for `get`, 2–3 letter
 //! prefixes of seeded names for `search`, a new client with a unique email for `create`. Every status
-//! is checked. It prints p50/p95/p99/max per scenario (and the median of several runs) as a table,
+//! is checked. With `--scenarios agenda-week,session-create,series-52` it measures the scheduling
+//! targets (data from `fitnesscrm seed --clients N --trainers 100 --sessions M`): a random trainer's
+//! week, booking a session (a 409 from the conflict check is a valid outcome and counted apart), and a
+//! weekly series of 52 sessions. It prints p50/p95/p99/max per scenario (and the median of several runs) as a table,
 //! or as JSON with `--json`.
 
 mod stats;
@@ -18,8 +21,18 @@ use serde_json::{Value, json};
 
 use stats::Summary;
 
-/// The scenarios, in the order they run.
+/// The client-CRM scenarios, run by default, in the order they run.
 const SCENARIOS: [&str; 4] = ["list", "search", "get", "create"];
+/// Every scenario `--scenarios` accepts.
+const ALL_SCENARIOS: [&str; 7] = [
+    "list",
+    "search",
+    "get",
+    "create",
+    "agenda-week",
+    "session-create",
+    "series-52",
+];
 
 /// Measures latency of the client API with sequential requests.
 #[derive(Debug, Parser)]
@@ -43,7 +56,8 @@ struct Args {
     /// Runs of every scenario; the summary is the median over runs.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
     runs: u32,
-    /// Scenarios to run, comma-separated: list, search, get, create.
+    /// Scenarios to run, comma-separated: list, search, get, create (the default), and the scheduling
+    /// ones agenda-week, session-create, series-52 (they need seeded sessions: `seed --sessions N`).
     #[arg(long, value_delimiter = ',', default_values_t = SCENARIOS.map(String::from))]
     scenarios: Vec<String>,
     /// A name for this configuration in the output (e.g. sqlite, postgres).
@@ -101,6 +115,44 @@ struct Bench {
     picker: Picker,
     nonce: String,
     created: u64,
+    last_status: Option<StatusCode>,
+    /// 201 and 409 answers of the measured booking requests, per scenario.
+    outcomes: std::collections::HashMap<&'static str, (u64, u64)>,
+}
+
+/// Days from 1970-01-01 to a civil date, and back (Howard Hinnant's algorithms): enough date
+/// arithmetic for picking days without another dependency.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn today_days() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    (secs / 86_400) as i64
+}
+
+/// `YYYY-MM-DD` of a day number.
+fn date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM-DDTHH:MM:00` of a day number and a minute of the day (may exceed 1440).
+fn local_time(days: i64, minute: i64) -> String {
+    let days = days + minute.div_euclid(1440);
+    let minute = minute.rem_euclid(1440);
+    format!("{}T{:02}:{:02}:00", date(days), minute / 60, minute % 60)
 }
 
 impl Bench {
@@ -243,11 +295,86 @@ impl Bench {
                     StatusCode::CREATED,
                 )
             }
+            "agenda-week" => {
+                // A random trainer's week, anywhere in the seeded two years around today.
+                let trainer = self
+                    .picker
+                    .pick(&self.trainer_ids)
+                    .cloned()
+                    .unwrap_or_default();
+                let day = today_days() - 360 + self.picker.below(720) as i64;
+                (
+                    Method::GET,
+                    self.url(
+                        "/api/v1/agenda",
+                        &[
+                            ("trainer_id", &trainer),
+                            ("date", &date(day)),
+                            ("view", "week"),
+                        ],
+                    )?,
+                    None,
+                    StatusCode::OK,
+                )
+            }
+            "session-create" => {
+                // A random trainer and client, an hour at a random time 400–700 days ahead (beyond the
+                // seeded sessions, so most bookings succeed; the check still walks the real indexes).
+                let day = today_days() + 400 + self.picker.below(300) as i64;
+                let minute = 5 * self.picker.below(12 * 23) as i64;
+                (
+                    Method::POST,
+                    self.url("/api/v1/sessions", &[])?,
+                    Some(json!({
+                        "trainer_id": self.picker.pick(&self.trainer_ids).cloned().unwrap_or_default(),
+                        "client_id": self.picker.pick(&self.client_ids).cloned().unwrap_or_default(),
+                        "starts_at": format!("{}Z", local_time(day, minute)),
+                        "ends_at": format!("{}Z", local_time(day, minute + 60)),
+                        "kind": "personal",
+                    })),
+                    StatusCode::CREATED,
+                )
+            }
+            "series-52" => {
+                // 52 weekly hours for a random trainer and client, starting within four weeks, at a
+                // night time (22:00–05:55 UTC, outside the seed's 06:00–22:00 grid), so that the series
+                // runs through the trainer's and client's seeded year ahead without clashing with it.
+                let day = today_days() + 1 + self.picker.below(28) as i64;
+                let minute = 22 * 60 + 5 * self.picker.below(12 * 7) as i64;
+                (
+                    Method::POST,
+                    self.url("/api/v1/session-series", &[])?,
+                    Some(json!({
+                        "trainer_id": self.picker.pick(&self.trainer_ids).cloned().unwrap_or_default(),
+                        "client_id": self.picker.pick(&self.client_ids).cloned().unwrap_or_default(),
+                        "first_starts_at": local_time(day, minute),
+                        "duration_minutes": 60,
+                        "timezone": "UTC",
+                        "rrule": "FREQ=WEEKLY;COUNT=52",
+                    })),
+                    StatusCode::CREATED,
+                )
+            }
             other => bail!("unknown scenario {other}"),
         };
         let started = Instant::now();
         let reply = self.send(method, url, Some(&token), body.as_ref()).await?;
         let took = started.elapsed();
+        if matches!(scenario, "session-create" | "series-52") {
+            // A 409 is the conflict check doing its job: valid, counted apart.
+            if reply.status != StatusCode::CONFLICT {
+                expect(&reply, status, scenario)?;
+            }
+            if scenario == "series-52" && reply.status == StatusCode::CREATED {
+                let v: Value = serde_json::from_slice(&reply.body)?;
+                let n = v["sessions"].as_array().map_or(0, Vec::len);
+                if n != 52 {
+                    bail!("series-52: {n} sessions created instead of 52");
+                }
+            }
+            self.last_status = Some(reply.status);
+            return Ok(took);
+        }
         expect(&reply, status, scenario)?;
         if scenario != "create" {
             let v: Value = serde_json::from_slice(&reply.body)?;
@@ -269,10 +396,24 @@ impl Bench {
             self.once(name).await?;
         }
         let mut samples = Vec::with_capacity(requests);
+        let mut outcomes = (0, 0);
         for _ in 0..requests {
+            self.last_status = None;
             samples.push(self.once(name).await?);
+            match self.last_status {
+                Some(StatusCode::CREATED) => outcomes.0 += 1,
+                Some(StatusCode::CONFLICT) => outcomes.1 += 1,
+                _ => {}
+            }
         }
-        Ok(Summary::of(name, samples))
+        let mut summary = Summary::of(name, samples);
+        if matches!(name, "session-create" | "series-52") {
+            summary.outcomes = Some(outcomes);
+            let total = self.outcomes.entry(name).or_default();
+            total.0 += outcomes.0;
+            total.1 += outcomes.1;
+        }
+        Ok(summary)
     }
 }
 
@@ -306,15 +447,15 @@ async fn login(http: &Client, base: &Url, email: &str, password: &str) -> anyhow
 }
 
 async fn run(args: Args) -> anyhow::Result<bool> {
-    let scenarios: Vec<&'static str> =
-        args.scenarios
-            .iter()
-            .map(|s| {
-                SCENARIOS.into_iter().find(|k| k == s).with_context(|| {
-                    format!("unknown scenario {s}; known: {}", SCENARIOS.join(", "))
-                })
+    let scenarios: Vec<&'static str> = args
+        .scenarios
+        .iter()
+        .map(|s| {
+            ALL_SCENARIOS.into_iter().find(|k| k == s).with_context(|| {
+                format!("unknown scenario {s}; known: {}", ALL_SCENARIOS.join(", "))
             })
-            .collect::<anyhow::Result<_>>()?;
+        })
+        .collect::<anyhow::Result<_>>()?;
     let base = Url::parse(&args.url).context("--url")?;
     let http = Client::builder()
         .pool_max_idle_per_host(1)
@@ -339,6 +480,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         picker: Picker(args.seed),
         nonce,
         created: 0,
+        last_status: None,
+        outcomes: Default::default(),
     };
     bench.sample().await?;
     if !args.json {

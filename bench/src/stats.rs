@@ -21,6 +21,8 @@ pub struct Summary {
     pub max: f64,
     /// Mean, ms.
     pub mean: f64,
+    /// Booking scenarios: (201 created, 409 conflict) answers among the measured requests.
+    pub outcomes: Option<(u64, u64)>,
 }
 
 /// The p95 target of a scenario in ms, from the issue.
@@ -30,6 +32,9 @@ pub fn target_p95(scenario: &str) -> Option<f64> {
         "search" => Some(15.0),
         "get" => Some(5.0),
         "create" => Some(10.0),
+        "agenda-week" => Some(10.0),
+        "session-create" => Some(15.0),
+        "series-52" => Some(100.0),
         _ => None,
     }
 }
@@ -60,6 +65,7 @@ impl Summary {
             p99: ms(percentile(&samples, 99.0)),
             max: ms(samples.last().copied().unwrap_or_default()),
             mean: ms(total) / samples.len().max(1) as f64,
+            outcomes: None,
         }
     }
 
@@ -88,6 +94,13 @@ impl Summary {
                     p99: of(|x| x.p99),
                     max: of(|x| x.max),
                     mean: of(|x| x.mean),
+                    // Over all runs.
+                    outcomes: s.outcomes.map(|_| {
+                        runs.iter()
+                            .filter_map(|r| r.iter().find(|x| x.scenario == s.scenario))
+                            .filter_map(|x| x.outcomes)
+                            .fold((0, 0), |a, o| (a.0 + o.0, a.1 + o.1))
+                    }),
                 }
             })
             .collect()
@@ -100,7 +113,7 @@ impl Summary {
 
     /// As JSON.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "scenario": self.scenario,
             "requests": self.requests,
             "p50_ms": round(self.p50),
@@ -110,7 +123,12 @@ impl Summary {
             "mean_ms": round(self.mean),
             "target_p95_ms": target_p95(self.scenario),
             "met": self.met(),
-        })
+        });
+        if let Some((created, conflicts)) = self.outcomes {
+            v["created_201"] = json!(created);
+            v["conflict_409"] = json!(conflicts);
+        }
+        v
     }
 }
 
@@ -122,7 +140,7 @@ fn round(x: f64) -> f64 {
 pub fn table(title: &str, rows: &[Summary]) -> String {
     let mut out = format!("{title}\n");
     out.push_str(&format!(
-        "{:<8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12}  {}\n",
+        "{:<14} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12}  {}\n",
         "scenario",
         "requests",
         "p50 ms",
@@ -136,7 +154,7 @@ pub fn table(title: &str, rows: &[Summary]) -> String {
     for s in rows {
         let target = target_p95(s.scenario).map_or_else(|| "-".to_owned(), |t| format!("< {t}"));
         out.push_str(&format!(
-            "{:<8} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>12}  {}\n",
+            "{:<14} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>12}  {}{}\n",
             s.scenario,
             s.requests,
             s.p50,
@@ -145,7 +163,10 @@ pub fn table(title: &str, rows: &[Summary]) -> String {
             s.max,
             s.mean,
             target,
-            if s.met() { "yes" } else { "NO" }
+            if s.met() { "yes" } else { "NO" },
+            s.outcomes
+                .map(|(c, x)| format!("  (201: {c}, 409: {x})"))
+                .unwrap_or_default()
         ));
     }
     out

@@ -546,7 +546,10 @@ pub async fn insert(
 const MAX_BIND_PARAMETERS: usize = 30_000;
 
 /// Inserts `rows` with as few multi-row statements as the bind-parameter limits allow.
-async fn insert_in_chunks<A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), sea_orm::DbErr>
+pub(crate) async fn insert_in_chunks<A>(
+    db: &impl ConnectionTrait,
+    rows: Vec<A>,
+) -> Result<(), sea_orm::DbErr>
 where
     A: ActiveModelTrait + Send,
 {

@@ -62,35 +62,44 @@ pub async fn find(
 ) -> AppResult<Vec<Conflict>> {
     use training_sessions::Column as S;
     let mut out = Vec::new();
-    let mut sessions = training_sessions::Entity::find()
-        .filter(S::OrganizationId.eq(org.0))
-        .filter(S::Status.is_in(["scheduled", "completed"]))
-        .filter(S::StartsAt.lt(end))
-        .filter(S::EndsAt.gt(start));
-    sessions = match client {
-        Some(c) => sessions.filter(
-            sea_orm::Condition::any()
-                .add(S::TrainerId.eq(trainer))
-                .add(S::ClientId.eq(c)),
-        ),
-        None => sessions.filter(S::TrainerId.eq(trainer)),
-    };
-    if !except.is_empty() {
-        sessions = sessions.filter(S::Id.is_not_in(except.iter().copied()));
+    // Nothing lasts more than 12 hours (`sessions::check_times`), so an overlapping item starts after
+    // `start - 12h`: with that lower bound each query reads only a few index entries. The trainer's and
+    // the client's sessions are read apart, each through its own `(organization, person, starts_at)`
+    // index; as one `trainer OR client` query SQLite walked the organization's time index instead.
+    let earliest = start - chrono::Duration::hours(12);
+    let mut people = vec![(S::TrainerId, trainer)];
+    if let Some(c) = client {
+        people.push((S::ClientId, c));
     }
-    for s in sessions.all(db).await? {
-        let with = if s.trainer_id == trainer {
-            "trainer"
-        } else {
-            "client"
-        };
-        out.push(Conflict {
-            kind: "session".into(),
-            id: s.id,
-            with: with.into(),
-            starts_at: s.starts_at,
-            ends_at: s.ends_at,
-        });
+    let mut seen = std::collections::HashSet::new();
+    for (column, person) in people {
+        let mut sessions = training_sessions::Entity::find()
+            .filter(S::OrganizationId.eq(org.0))
+            .filter(column.eq(person))
+            .filter(S::StartsAt.lt(end))
+            .filter(S::StartsAt.gt(earliest))
+            .filter(S::EndsAt.gt(start))
+            .filter(S::Status.is_in(["scheduled", "completed"]));
+        if !except.is_empty() {
+            sessions = sessions.filter(S::Id.is_not_in(except.iter().copied()));
+        }
+        for s in sessions.all(db).await? {
+            if !seen.insert(s.id) {
+                continue;
+            }
+            let with = if s.trainer_id == trainer {
+                "trainer"
+            } else {
+                "client"
+            };
+            out.push(Conflict {
+                kind: "session".into(),
+                id: s.id,
+                with: with.into(),
+                starts_at: s.starts_at,
+                ends_at: s.ends_at,
+            });
+        }
     }
     use classes::Column as C;
     let mut taught = classes::Entity::find()
@@ -98,6 +107,7 @@ pub async fn find(
         .filter(C::TrainerId.eq(trainer))
         .filter(C::Status.eq("scheduled"))
         .filter(C::StartsAt.lt(end))
+        .filter(C::StartsAt.gt(earliest))
         .filter(C::EndsAt.gt(start));
     if !except.is_empty() {
         taught = taught.filter(C::Id.is_not_in(except.iter().copied()));
@@ -127,6 +137,7 @@ pub async fn find(
             )
             .filter(C::Status.eq("scheduled"))
             .filter(C::StartsAt.lt(end))
+            .filter(C::StartsAt.gt(earliest))
             .filter(C::EndsAt.gt(start));
         if !except.is_empty() {
             q = q.filter(C::Id.is_not_in(except.iter().copied()));

@@ -348,6 +348,40 @@ pub fn check_in_code() -> String {
         .collect()
 }
 
+/// The row of a new scheduled session, as [`insert`] writes it (also used by the synthetic seed's bulk
+/// load, so that both build the same rows).
+pub fn new_row(
+    org: OrgId,
+    b: &Booking,
+    kind: SessionKind,
+    notes: Option<String>,
+    series: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> training_sessions::ActiveModel {
+    training_sessions::ActiveModel {
+        id: Set(new_id()),
+        organization_id: Set(org.0),
+        trainer_id: Set(b.trainer_id),
+        client_id: Set(b.client_id),
+        location_id: Set(b.location_id),
+        starts_at: Set(b.starts_at),
+        ends_at: Set(b.ends_at),
+        kind: Set(kind_str(kind).into()),
+        status: Set(SessionStatus::Scheduled.as_str().into()),
+        notes: Set(notes),
+        series_id: Set(series),
+        late_cancel: Set(false),
+        cancelled_at: Set(None),
+        checked_in_at: Set(None),
+        check_in_method: Set(None),
+        check_in_code: Set(check_in_code()),
+        sequence: Set(0),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+    }
+}
+
 /// Inserts a session row.
 pub async fn insert(
     db: &impl ConnectionTrait,
@@ -357,32 +391,10 @@ pub async fn insert(
     notes: Option<String>,
     series: Option<Uuid>,
 ) -> AppResult<training_sessions::Model> {
-    let at = now();
     Ok(
-        training_sessions::Entity::insert(training_sessions::ActiveModel {
-            id: Set(new_id()),
-            organization_id: Set(org.0),
-            trainer_id: Set(b.trainer_id),
-            client_id: Set(b.client_id),
-            location_id: Set(b.location_id),
-            starts_at: Set(b.starts_at),
-            ends_at: Set(b.ends_at),
-            kind: Set(kind_str(kind).into()),
-            status: Set("scheduled".into()),
-            notes: Set(notes),
-            series_id: Set(series),
-            late_cancel: Set(false),
-            cancelled_at: Set(None),
-            checked_in_at: Set(None),
-            check_in_method: Set(None),
-            check_in_code: Set(check_in_code()),
-            sequence: Set(0),
-            created_at: Set(at),
-            updated_at: Set(at),
-            version: Set(1),
-        })
-        .exec_with_returning(db)
-        .await?,
+        training_sessions::Entity::insert(new_row(org, b, kind, notes, series, now()))
+            .exec_with_returning(db)
+            .await?,
     )
 }
 

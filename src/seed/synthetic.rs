@@ -6,6 +6,10 @@
 //! (`CreateClient::validate`) and are stored by `clients::repo::insert_many`, many per statement and
 //! a few thousand per write transaction, so that 100,000 clients load in seconds. Afterwards
 //! PostgreSQL gets the `VACUUM (ANALYZE)` its autovacuum would soon run ([`Db::settle_after_bulk_load`]).
+//! With `--sessions N`, the main organization also gets N one-to-one sessions
+//! ([`seed_sessions`]): spread over its trainers on a grid of one-hour slots (06:00–22:00 UTC) from a
+//! year ago to a year ahead, so that no trainer is ever double-booked, each with a random client;
+//! rows built by `scheduling::sessions::new_row`, like a booking through the API.
 //! The data is reproducible: the same `rng_seed` gives the same people (ids, logins and the
 //! organizations' email suffixes differ per run).
 
@@ -45,6 +49,8 @@ pub struct Plan {
     pub second_org_clients: u64,
     /// Trainers per organization (at least 1; the first has a login).
     pub trainers: u32,
+    /// One-to-one sessions of the main organization (none when 0).
+    pub sessions: u64,
     /// Seed of the random generator.
     pub rng_seed: u64,
 }
@@ -55,6 +61,7 @@ impl Default for Plan {
             clients: 1_000,
             second_org_clients: 0,
             trainers: 12,
+            sessions: 0,
             rng_seed: 1,
         }
     }
@@ -77,6 +84,10 @@ pub struct SeededOrganization {
     pub clients: u64,
     /// How long loading the clients took.
     pub took: Duration,
+    /// How many sessions it has.
+    pub sessions: u64,
+    /// How long loading the sessions took.
+    pub sessions_took: Duration,
 }
 
 /// Creates the organizations of `plan`: the main one first, then the second when asked for.
@@ -90,6 +101,7 @@ pub async fn run(db: &Db, plan: &Plan) -> anyhow::Result<Vec<SeededOrganization>
             "Riverside Athletic Club",
             plan.clients,
             plan.trainers,
+            plan.sessions,
             plan.rng_seed,
         )
         .await?,
@@ -101,6 +113,7 @@ pub async fn run(db: &Db, plan: &Plan) -> anyhow::Result<Vec<SeededOrganization>
                 "Hillcrest Yoga & Pilates",
                 plan.second_org_clients,
                 plan.trainers,
+                0,
                 plan.rng_seed.wrapping_add(1),
             )
             .await?,
@@ -115,6 +128,7 @@ async fn organization(
     name: &str,
     clients: u64,
     trainers: u32,
+    sessions: u64,
     rng_seed: u64,
 ) -> anyhow::Result<SeededOrganization> {
     let mut rng = StdRng::seed_from_u64(rng_seed);
@@ -192,6 +206,7 @@ async fn organization(
     let scope = ClientScope::system(tenant);
     let started = Instant::now();
     let mut made = 0u64;
+    let mut client_ids = Vec::with_capacity(if sessions > 0 { clients as usize } else { 0 });
     while made < clients {
         let n = usize::try_from(clients - made)
             .unwrap_or(usize::MAX)
@@ -200,11 +215,19 @@ async fn organization(
             .map(|i| synthetic_client(&mut rng, made + i, &suffix, &trainer_ids))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let txn = db.begin_write().await?;
-        client_repo::insert_many(&txn, &scope, batch, "import")
+        let ids = client_repo::insert_many(&txn, &scope, batch, "import")
             .await
             .map_err(|e| anyhow::anyhow!("inserting synthetic clients: {e}"))?;
+        if sessions > 0 {
+            client_ids.extend(ids);
+        }
         txn.commit().await?;
         made += n as u64;
+    }
+    let took = started.elapsed();
+    let started = Instant::now();
+    if sessions > 0 {
+        seed_sessions(db, tenant, &trainer_ids, &client_ids, sessions, &mut rng).await?;
     }
     Ok(SeededOrganization {
         org: tenant,
@@ -217,8 +240,123 @@ async fn organization(
         trainer_email,
         trainer_ids,
         clients,
-        took: started.elapsed(),
+        took,
+        sessions,
+        sessions_took: started.elapsed(),
     })
+}
+
+/// Sessions per write transaction (each multi-row statement holds as many as the bind limits allow).
+const SESSIONS_PER_TRANSACTION: usize = 20_000;
+/// The grid: one-hour slots from 06:00 to 22:00 UTC, every day from a year ago to a year ahead.
+const SLOTS_PER_DAY: u64 = 16;
+const FIRST_SLOT_HOUR: i64 = 6;
+const GRID_DAYS: u64 = 730;
+
+/// Bulk-loads `n` sessions spread evenly over the trainers on the slot grid (a trainer uses a slot at
+/// most once, so nobody is double-booked as a trainer), in time order, each with a random client.
+/// Past sessions are mostly completed (some cancelled or no-show), future ones mostly scheduled.
+/// Rows are built by [`sessions::new_row`], as a booking through the API would store them.
+pub async fn seed_sessions(
+    db: &Db,
+    org: OrgId,
+    trainer_ids: &[Uuid],
+    client_ids: &[Uuid],
+    n: u64,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    use crate::db::entities::training_sessions;
+    use crate::scheduling::sessions::{self, Booking, SessionKind};
+    use sea_orm::ActiveValue::Set;
+
+    if client_ids.is_empty() || trainer_ids.is_empty() {
+        anyhow::bail!("sessions need clients and trainers");
+    }
+    let slots = GRID_DAYS * SLOTS_PER_DAY;
+    let trainers = trainer_ids.len() as u64;
+    let per_trainer = n.div_ceil(trainers);
+    if per_trainer > slots {
+        anyhow::bail!(
+            "{n} sessions do not fit on {trainers} trainers' grids of {slots} one-hour slots: add trainers"
+        );
+    }
+    // How many sessions trainer t gets: n / trainers, the first n % trainers one more.
+    let quota = |t: u64| n / trainers + u64::from(t < n % trainers);
+    let now = crate::db::now();
+    let first_day = now.date_naive() - chrono::Duration::days((GRID_DAYS / 2) as i64);
+    let origin = first_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let mut batch: Vec<training_sessions::ActiveModel> =
+        Vec::with_capacity(SESSIONS_PER_TRANSACTION);
+    for slot in 0..slots {
+        let day = (slot / SLOTS_PER_DAY) as i64;
+        let hour = FIRST_SLOT_HOUR + (slot % SLOTS_PER_DAY) as i64;
+        let slot_start = origin + chrono::Duration::days(day) + chrono::Duration::hours(hour);
+        for (t, trainer) in trainer_ids.iter().enumerate() {
+            let t = t as u64;
+            let q = quota(t);
+            // Trainer t uses q of the slots, evenly spread (Bresenham), shifted per trainer so
+            // that the trainers' free slots differ.
+            let s = (slot + t * 7919) % slots;
+            if (s + 1) * q / slots == s * q / slots {
+                continue;
+            }
+            let minutes = *[30_i64, 45, 60, 60, 60].choose(rng).unwrap_or(&60);
+            let b = Booking {
+                trainer_id: *trainer,
+                client_id: *client_ids.choose(rng).unwrap_or(&client_ids[0]),
+                location_id: None,
+                starts_at: slot_start,
+                ends_at: slot_start + chrono::Duration::minutes(minutes),
+            };
+            let kind = *[
+                (SessionKind::Personal, 80),
+                (SessionKind::Online, 15),
+                (SessionKind::Assessment, 5),
+            ]
+            .choose_weighted(rng, |(_, w)| *w)
+            .map(|(k, _)| k)
+            .unwrap_or(&SessionKind::Personal);
+            let mut row = sessions::new_row(org, &b, kind, None, None, now);
+            let roll = rng.random_range(0..100_u32);
+            if b.ends_at <= now {
+                match roll {
+                    0..=84 => {
+                        row.status = Set("completed".into());
+                        row.checked_in_at = Set(Some(b.starts_at));
+                        row.check_in_method = Set(Some("staff".into()));
+                    }
+                    85..=89 => row.status = Set("no_show".into()),
+                    _ => {
+                        row.status = Set("cancelled".into());
+                        row.cancelled_at = Set(Some(b.starts_at - chrono::Duration::hours(30)));
+                    }
+                }
+            } else if roll < 7 {
+                row.status = Set("cancelled".into());
+                row.cancelled_at = Set(Some(now));
+            }
+            batch.push(row);
+            if batch.len() == SESSIONS_PER_TRANSACTION {
+                write_sessions(db, std::mem::take(&mut batch)).await?;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        write_sessions(db, batch).await?;
+    }
+    Ok(())
+}
+
+async fn write_sessions(
+    db: &Db,
+    rows: Vec<crate::db::entities::training_sessions::ActiveModel>,
+) -> anyhow::Result<()> {
+    let txn = db.begin_write().await?;
+    client_repo::insert_in_chunks(&txn, rows)
+        .await
+        .map_err(|e| anyhow::anyhow!("inserting synthetic sessions: {e}"))?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The `n`-th client of an organization: random but plausible, validated like an API request.

@@ -37,7 +37,7 @@ fn norm(s: &str) -> String {
 
 on_both_databases! {
     async fn seeded_clients_are_listed_searchable_and_isolated_per_organization(app) {
-        let plan = Plan { clients: 450, second_org_clients: 60, trainers: 4, rng_seed: 7 };
+        let plan = Plan { clients: 450, second_org_clients: 60, trainers: 4, sessions: 0, rng_seed: 7 };
         let orgs = synthetic::run(&app.db, &plan).await.unwrap();
         assert_eq!(orgs.len(), 2);
         let (main, second) = (&orgs[0], &orgs[1]);
@@ -279,5 +279,58 @@ async fn seed_clients_prints_a_login_for_each_organization() {
     ] {
         let out = seed_command(&db_url, bad);
         assert!(!out.status.success(), "seed {bad:?} should be refused");
+    }
+}
+
+on_both_databases! {
+    async fn seeded_sessions_never_double_book_a_trainer_and_show_in_agendas(app) {
+        let plan = Plan { clients: 120, second_org_clients: 0, trainers: 3, sessions: 900, rng_seed: 3 };
+        let orgs = synthetic::run(&app.db, &plan).await.unwrap();
+        let main = &orgs[0];
+        assert_eq!(main.sessions, 900);
+        let owner = app.login(&main.owner.email, &main.owner.password).await;
+
+        use fitnesscrm::db::entities::training_sessions;
+        use sea_orm::{EntityTrait, QueryOrder};
+        let rows = training_sessions::Entity::find()
+            .order_by_asc(training_sessions::Column::TrainerId)
+            .order_by_asc(training_sessions::Column::StartsAt)
+            .all(app.db.conn())
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 900);
+        for t in &main.trainer_ids {
+            let mine: Vec<_> = rows.iter().filter(|r| r.trainer_id == *t).collect();
+            assert_eq!(mine.len(), 300, "spread evenly over the trainers");
+            assert!(mine.windows(2).all(|w| w[0].ends_at <= w[1].starts_at), "no trainer is double-booked");
+        }
+        let now = chrono::Utc::now();
+        assert!(rows.iter().any(|r| r.starts_at < now) && rows.iter().any(|r| r.starts_at > now));
+        let statuses: HashSet<&str> = rows.iter().map(|r| r.status.as_str()).collect();
+        assert!(statuses.contains("scheduled") && statuses.contains("completed"), "{statuses:?}");
+
+        // A seeded session is in its trainer's agenda, and its slot is taken for a new booking.
+        let s = rows.iter().find(|r| r.status == "scheduled").unwrap();
+        let date = s.starts_at.date_naive();
+        let agenda = expect_status(
+            app.get(&format!("/api/v1/agenda?trainer_id={}&date={date}&view=week", s.trainer_id), Some(&owner)).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(agenda["items"].as_array().unwrap().iter().any(|i| i["id"] == s.id.to_string()));
+        let other_client = rows.iter().find(|r| r.client_id != s.client_id).unwrap().client_id;
+        let clash = app
+            .post(
+                "/api/v1/sessions",
+                Some(&owner),
+                &serde_json::json!({
+                    "trainer_id": s.trainer_id,
+                    "client_id": other_client,
+                    "starts_at": s.starts_at,
+                    "ends_at": s.ends_at,
+                }),
+            )
+            .await;
+        assert_eq!(clash.status(), StatusCode::CONFLICT);
     }
 }
