@@ -265,6 +265,11 @@ pub struct ListClasses {
     pub trainer_id: Option<Uuid>,
     /// Only at this location.
     pub location_id: Option<Uuid>,
+    /// Only classes this client holds a place in (booked or waitlisted).
+    pub client_id: Option<Uuid>,
+    /// `scheduled` or `cancelled`.
+    #[param(pattern = "^(scheduled|cancelled)$")]
+    pub status: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
@@ -309,6 +314,28 @@ pub async fn list_classes(
     }
     if let Some(v) = p.location_id {
         cond = cond.add(classes::Column::LocationId.eq(v));
+    }
+    if let Some(v) = p.status.as_deref() {
+        if !matches!(v, "scheduled" | "cancelled") {
+            return Err(AppError::bad_param(
+                "status",
+                "must be scheduled or cancelled",
+            ));
+        }
+        cond = cond.add(classes::Column::Status.eq(v));
+    }
+    if let Some(client) = p.client_id {
+        cond = cond.add(
+            classes::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(class_bookings::Column::ClassId)
+                    .from(class_bookings::Entity)
+                    .and_where(class_bookings::Column::OrganizationId.eq(caller.org.0))
+                    .and_where(class_bookings::Column::ClientId.eq(client))
+                    .and_where(class_bookings::Column::Status.ne("cancelled"))
+                    .to_owned(),
+            ),
+        );
     }
     let total = if page.include_total {
         Some(

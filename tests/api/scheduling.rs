@@ -463,3 +463,21 @@ on_both_databases! {
         expect_problem(app.post(&format!("/api/v1/trainers/{}/calendar-feed", s.trainer_id), Some(&portal.token), &json!({})).await, StatusCode::FORBIDDEN).await;
     }
 }
+
+on_both_databases! {
+    async fn classes_filter_by_client_and_status(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let a = class(&app, &s, 5, 0, 2).await;
+        let b = class(&app, &s, 5, 0, 3).await;
+        expect_status(app.post(&format!("/api/v1/classes/{}/bookings", a["id"].as_str().unwrap()), Some(tok), &json!({"client_id": s.client_id})).await, StatusCode::CREATED).await;
+        expect_status(app.post(&format!("/api/v1/classes/{}/cancel", b["id"].as_str().unwrap()), Some(tok), &json!({})).await, StatusCode::OK).await;
+        let mine = expect_status(app.get(&format!("/api/v1/classes?client_id={}&include_total=true", s.client_id), Some(tok)).await, StatusCode::OK).await;
+        assert_eq!(mine["total"], 1);
+        assert_eq!(mine["items"][0]["id"], a["id"]);
+        let cancelled = expect_status(app.get("/api/v1/classes?status=cancelled&include_total=true", Some(tok)).await, StatusCode::OK).await;
+        assert_eq!(cancelled["total"], 1);
+        assert_eq!(cancelled["items"][0]["id"], b["id"]);
+        expect_problem(app.get("/api/v1/classes?status=gone", Some(tok)).await, StatusCode::BAD_REQUEST).await;
+    }
+}
