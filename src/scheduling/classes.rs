@@ -80,28 +80,54 @@ pub struct Class {
     pub version: i64,
 }
 
-async fn counts(db: &impl ConnectionTrait, class: Uuid) -> AppResult<(u64, u64)> {
-    let rows: Vec<(String, i64)> = class_bookings::Entity::find()
+/// Places taken and clients waiting, for many classes in one query.
+async fn counts(
+    db: &impl ConnectionTrait,
+    classes: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, (u64, u64)>> {
+    let mut out: std::collections::HashMap<Uuid, (u64, u64)> = std::collections::HashMap::new();
+    if classes.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<(Uuid, String, i64)> = class_bookings::Entity::find()
         .select_only()
+        .column(class_bookings::Column::ClassId)
         .column(class_bookings::Column::Status)
         .column_as(Expr::col(class_bookings::Column::Id).count(), "n")
-        .filter(class_bookings::Column::ClassId.eq(class))
+        .filter(class_bookings::Column::ClassId.is_in(classes.iter().copied()))
         .filter(class_bookings::Column::Status.ne("cancelled"))
+        .group_by(class_bookings::Column::ClassId)
         .group_by(class_bookings::Column::Status)
         .into_tuple()
         .all(db)
         .await?;
-    let get = |s: &str| {
-        rows.iter()
-            .find(|(k, _)| k == s)
-            .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0))
-    };
-    Ok((get("booked"), get("waitlisted")))
+    for (class, status, n) in rows {
+        let n = u64::try_from(n).unwrap_or(0);
+        let entry = out.entry(class).or_default();
+        match status.as_str() {
+            "booked" => entry.0 = n,
+            "waitlisted" => entry.1 = n,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Places taken and clients waiting in one class.
+async fn counts_of(db: &impl ConnectionTrait, class: Uuid) -> AppResult<(u64, u64)> {
+    Ok(counts(db, &[class])
+        .await?
+        .remove(&class)
+        .unwrap_or_default())
 }
 
 async fn to_class(db: &impl ConnectionTrait, m: classes::Model) -> AppResult<Class> {
-    let (booked, waitlisted) = counts(db, m.id).await?;
-    Ok(Class {
+    let (booked, waitlisted) = counts_of(db, m.id).await?;
+    Ok(with_counts(m, booked, waitlisted))
+}
+
+fn with_counts(m: classes::Model, booked: u64, waitlisted: u64) -> Class {
+    Class {
         id: m.id,
         name: m.name,
         trainer_id: m.trainer_id,
@@ -116,7 +142,7 @@ async fn to_class(db: &impl ConnectionTrait, m: classes::Model) -> AppResult<Cla
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: m.version,
-    })
+    }
 }
 
 /// `POST /api/v1/classes`.
@@ -352,10 +378,16 @@ pub async fn list_classes(
         .all(db)
         .await?;
     let raw = page.finish(rows, |m| (SortValue::Time(m.starts_at), m.id), Ok, total)?;
-    let mut items = Vec::with_capacity(raw.items.len());
-    for m in raw.items {
-        items.push(to_class(db, m).await?);
-    }
+    let ids: Vec<Uuid> = raw.items.iter().map(|m| m.id).collect();
+    let mut taken = counts(db, &ids).await?;
+    let items = raw
+        .items
+        .into_iter()
+        .map(|m| {
+            let (booked, waitlisted) = taken.remove(&m.id).unwrap_or_default();
+            with_counts(m, booked, waitlisted)
+        })
+        .collect();
     Ok(Json(Page {
         items,
         next_cursor: raw.next_cursor,
@@ -562,7 +594,7 @@ pub async fn book_class(
             conflicts: vec![serde_json::json!({"type": "booking", "id": b.id})],
         });
     }
-    let (booked, waitlisted) = counts(&txn, id).await?;
+    let (booked, waitlisted) = counts_of(&txn, id).await?;
     let (status, position) = if booked < u64::try_from(class.capacity).unwrap_or(0) {
         conflicts::lock_people(&txn, &[client_id]).await?;
         let clash = conflicts::find(

@@ -279,22 +279,39 @@ pub async fn build(
     let sessions = sq.order_by_asc(S::StartsAt).all(db).await?;
     let classes = cq.order_by_asc(C::StartsAt).all(db).await?;
     let mut events = Vec::new();
+    // The other party's name for every session, in one query per kind.
+    let names: std::collections::HashMap<Uuid, String> = if kind == "client" {
+        let ids: Vec<Uuid> = sessions.iter().map(|s| s.trainer_id).collect();
+        trainers::Entity::find()
+            .filter(trainers::Column::OrganizationId.eq(org.0))
+            .filter(trainers::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, name(&t.first_name, &t.last_name)))
+            .collect()
+    } else {
+        let ids: Vec<Uuid> = sessions.iter().map(|s| s.client_id).collect();
+        clients::Entity::find()
+            .filter(clients::Column::OrganizationId.eq(org.0))
+            .filter(clients::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, name(&c.first_name, &c.last_name)))
+            .collect()
+    };
     for s in sessions {
-        let summary = match kind {
-            "client" => {
-                let t = trainers::Entity::find_by_id(s.trainer_id).one(db).await?;
-                format!(
-                    "Training with {}",
-                    t.map_or_else(String::new, |t| name(&t.first_name, &t.last_name))
-                )
-            }
-            _ => {
-                let c = clients::Entity::find_by_id(s.client_id).one(db).await?;
-                format!(
-                    "Session: {}",
-                    c.map_or_else(String::new, |c| name(&c.first_name, &c.last_name))
-                )
-            }
+        let summary = if kind == "client" {
+            format!(
+                "Training with {}",
+                names.get(&s.trainer_id).map_or("", String::as_str)
+            )
+        } else {
+            format!(
+                "Session: {}",
+                names.get(&s.client_id).map_or("", String::as_str)
+            )
         };
         events.push(ics::Event {
             uid: format!("session-{}@fitnesscrm", s.id),
