@@ -10,6 +10,7 @@
 //! detects an event that was modified, deleted or inserted behind the application's back.
 
 pub mod model;
+pub mod pages;
 pub mod repo;
 pub mod routes;
 pub mod verify;

@@ -58,6 +58,15 @@ pub async fn list_audit_events(
     caller: CurrentUser,
     ApiQuery(params): ApiQuery<ListAuditEvents>,
 ) -> AppResult<Json<Page<AuditEvent>>> {
+    Ok(Json(list(state.db.conn(), &caller, params).await?))
+}
+
+/// The caller's organization's audit events (owner and admin), filtered and paged, newest first.
+pub async fn list(
+    db: &impl sea_orm::ConnectionTrait,
+    caller: &CurrentUser,
+    params: ListAuditEvents,
+) -> AppResult<Page<AuditEvent>> {
     caller.role.require(Role::Admin)?;
     for (param, value) in [
         ("entity_type", &params.entity_type),
@@ -85,7 +94,5 @@ pub async fn list_audit_events(
         subject_client_id: params.subject_client_id,
         action: params.action,
     };
-    Ok(Json(
-        repo::list(state.db.conn(), caller.org, &page, &filter).await?,
-    ))
+    repo::list(db, caller.org, &page, &filter).await
 }

@@ -14,7 +14,8 @@ use uuid::Uuid;
 use super::repo::{self, ApiKeyRecord};
 use super::{CurrentUser, Role};
 use crate::app::AppState;
-use crate::audit::{self, Audit, Event};
+use crate::audit::{self, Audit, AuditContext, Event};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Page;
 use crate::http::{ApiJson, created};
@@ -111,30 +112,10 @@ pub async fn create_api_key(
     Audit(audit): Audit,
     ApiJson(input): ApiJson<CreateApiKey>,
 ) -> AppResult<Response> {
-    caller.require_account_manager()?;
-    if !caller.role.may_grant(input.role) {
-        return Err(AppError::Forbidden(format!(
-            "A {} cannot grant the {} role.",
-            caller.role, input.role
-        )));
-    }
-    let name = parse_text(&input.name, 100).map_err(|m| AppError::field("name", m))?;
-    let txn = state.db.begin_write().await?;
-    let (record, secret) =
-        repo::create_api_key(&txn, caller.org, name, input.role, caller.user_id()).await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &audit,
-        Event::new("api_key.created", "api_key", Some(record.model.id))
-            .with_fields(["name", "role"]),
-    )
-    .await?;
-    txn.commit().await?;
-    let key = ApiKey::from(record);
+    let created_key = create(&state.db, &caller, &audit, &input.name, input.role).await?;
     Ok(created(
-        format!("/api/v1/api-keys/{}", key.id),
-        CreatedApiKey { key, secret },
+        format!("/api/v1/api-keys/{}", created_key.key.id),
+        created_key,
     ))
 }
 
@@ -147,8 +128,49 @@ pub async fn delete_api_key(
     Audit(audit): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
+    revoke(&state.db, &caller, &audit, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Creates a key for the caller's organization; its secret is returned this once. Nobody creates a key
+/// with a role above their own.
+pub async fn create(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    name: &str,
+    role: Role,
+) -> AppResult<CreatedApiKey> {
     caller.require_account_manager()?;
-    let txn = state.db.begin_write().await?;
+    if !caller.role.may_grant(role) {
+        return Err(AppError::Forbidden(format!(
+            "A {} cannot grant the {} role.",
+            caller.role, role
+        )));
+    }
+    let name = parse_text(name, 100).map_err(|m| AppError::field("name", m))?;
+    let txn = db.begin_write().await?;
+    let (record, secret) =
+        repo::create_api_key(&txn, caller.org, name, role, caller.user_id()).await?;
+    audit::record(
+        &txn,
+        db.backend(),
+        ctx,
+        Event::new("api_key.created", "api_key", Some(record.model.id))
+            .with_fields(["name", "role"]),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedApiKey {
+        key: ApiKey::from(record),
+        secret,
+    })
+}
+
+/// Revokes a key at once; nobody revokes a key with a role above their own.
+pub async fn revoke(db: &Db, caller: &CurrentUser, ctx: &AuditContext, id: Uuid) -> AppResult<()> {
+    caller.require_account_manager()?;
+    let txn = db.begin_write().await?;
     let key = repo::get_api_key(&txn, caller.org, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -161,11 +183,11 @@ pub async fn delete_api_key(
     repo::revoke_api_key(&txn, caller.org, id).await?;
     audit::record(
         &txn,
-        state.db.backend(),
-        &audit,
+        db.backend(),
+        ctx,
         Event::new("api_key.revoked", "api_key", Some(id)),
     )
     .await?;
     txn.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

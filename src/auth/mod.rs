@@ -1,6 +1,7 @@
 //! Authentication and authorization: passwords, sessions, bearer tokens, API keys and roles.
 
 pub mod api_keys;
+pub mod pages;
 pub mod password;
 pub mod principal;
 pub mod repo;

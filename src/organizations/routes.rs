@@ -10,8 +10,9 @@ use utoipa_axum::routes;
 use super::model::{Organization, parse_currency, parse_locale, parse_org_name, parse_timezone};
 use super::repo::{self, OrganizationChanges};
 use crate::app::AppState;
-use crate::audit::{self, Audit, Event};
+use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::{CurrentUser, Role};
+use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::http::{ApiJson, IfMatch};
 
@@ -100,8 +101,21 @@ pub async fn update_organization(
     if_match: IfMatch,
     ApiJson(input): ApiJson<UpdateOrganization>,
 ) -> AppResult<Json<Organization>> {
-    caller.role.require(Role::Admin)?;
     let expected = if_match.expected(input.version)?;
+    let org = update(&state.db, &caller, &ctx, expected, input).await?;
+    Ok(Json(org))
+}
+
+/// Changes the organization's settings (owner and admin), every field validated at once, checking the
+/// version the change is based on.
+pub async fn update(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    expected: Option<i64>,
+    input: UpdateOrganization,
+) -> AppResult<Organization> {
+    caller.role.require(Role::Admin)?;
     let mut e = FieldErrors::new();
     let changes = OrganizationChanges {
         name: input.name.and_then(|v| e.check("name", parse_org_name(&v))),
@@ -150,15 +164,15 @@ pub async fn update_organization(
             fields.push(name);
         }
     }
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     let org = repo::update(&txn, caller.org, expected, changes).await?;
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        db.backend(),
+        ctx,
         Event::new("organization.updated", "organization", Some(org.id)).with_fields(fields),
     )
     .await?;
     txn.commit().await?;
-    Ok(Json(org))
+    Ok(org)
 }

@@ -39,6 +39,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::scheduling::pages::router())
         .merge(crate::portal::pages::router())
         .merge(crate::users::pages::router())
+        .merge(crate::auth::pages::router())
+        .merge(crate::audit::pages::router())
+        .merge(crate::organizations::pages::router())
         .layer(from_fn_with_state(state, session::web_context))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,

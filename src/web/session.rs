@@ -227,25 +227,27 @@ pub async fn web_context(State(state): State<AppState>, mut req: Request, next: 
     response
 }
 
-/// A browser says where a request comes from; anything but this site is refused.
+/// A browser says where a request comes from; anything but this site is refused. `Sec-Fetch-Site`
+/// (sent by every current browser) decides when present. Otherwise a real `Origin` must name this
+/// host; `Origin: null` (what browsers send under `Referrer-Policy: no-referrer`) proves nothing
+/// either way, and the CSRF token decides.
 fn cross_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
     }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     match (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
         host,
     ) {
+        (Some("null"), _) | (None, _) => false,
         (Some(origin), Some(host)) => {
             let origin_host = origin
                 .strip_prefix("https://")
                 .or_else(|| origin.strip_prefix("http://"));
             origin_host != Some(host)
         }
-        _ => false,
+        (Some(_), None) => true,
     }
 }
 
@@ -306,8 +308,14 @@ mod tests {
             HeaderValue::from_static("https://evil.example"),
         );
         assert!(cross_site(&h));
-        h.remove(header::ORIGIN);
+        // What Chromium sends for a form on this site under Referrer-Policy: no-referrer.
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(!cross_site(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(!cross_site(&h));
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(cross_site(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
         assert!(cross_site(&h));
     }
 
