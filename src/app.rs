@@ -23,7 +23,6 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::AppError;
 use crate::http::{health, idempotency, metrics, observe, openapi};
 use crate::{audit, auth, clients, organizations, scheduling, trainers, users};
 
@@ -131,7 +130,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(api)
         .merge(ops)
         .merge(docs)
-        .fallback(|| async { AppError::NotFound })
+        .merge(crate::web::router(state.clone()))
+        .fallback(crate::web::not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,6 +1,6 @@
 //! FitnessCRM: the CRM that personal trainers, studios and gyms run their business on.
 //!
-//! One binary serves the JSON API under `/api/v1`, the operations endpoints and (later) the web UI.
+//! One binary serves the JSON API under `/api/v1`, the operations endpoints and the web UI.
 
 pub mod app;
 pub mod audit;
@@ -12,9 +12,11 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod organizations;
+pub mod portal;
 pub mod scheduling;
 pub mod seed;
 pub mod telemetry;
 pub mod trainers;
 pub mod users;
 pub mod validation;
+pub mod web;

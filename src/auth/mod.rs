@@ -6,6 +6,7 @@ pub mod principal;
 pub mod repo;
 pub mod roles;
 pub mod routes;
+pub mod service;
 pub mod tokens;
 
 pub use principal::{Actor, CurrentUser};

@@ -131,7 +131,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     }
 }
 
-async fn resolve(
+/// Resolves a login token or API key into the caller; `None` when it is unknown, expired or revoked.
+/// The web pages resolve their session cookie through here too.
+pub async fn resolve(
     state: &AppState,
     token: &str,
     origin: RequestOrigin,

@@ -11,15 +11,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Actor, CurrentUser, Role, password, repo};
+use super::{CurrentUser, Role, service};
 use crate::app::AppState;
-use crate::audit::{self, Audit, AuditContext, Event, RequestOrigin};
-use crate::db::Db;
+use crate::audit::{Audit, RequestOrigin};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, created};
-use crate::organizations::service::{Signup, create_with_owner};
-use crate::organizations::{OrgId, Organization, repo as org_repo};
-use crate::users::model::EmailAddress;
+use crate::organizations::service::Signup;
+use crate::organizations::{Organization, repo as org_repo};
 use crate::users::{User, repo as user_repo};
 
 /// The routes of this module.
@@ -90,13 +88,8 @@ pub async fn signup(
     origin: RequestOrigin,
     ApiJson(input): ApiJson<SignupRequest>,
 ) -> AppResult<Response> {
-    if !state.config.signup_enabled {
-        return Err(AppError::Forbidden(
-            "Sign-up is disabled on this server.".into(),
-        ));
-    }
-    let (organization, user) = create_with_owner(
-        &state.db,
+    let (organization, login) = service::signup(
+        &state,
         Signup {
             organization_name: input.organization_name,
             name: input.name,
@@ -106,24 +99,17 @@ pub async fn signup(
             currency: input.currency,
             locale: input.locale,
         },
-        |org, owner| AuditContext::user(org, owner.id, Role::Owner, origin),
+        origin,
     )
     .await?;
-    let (token, expires_at) = repo::create_session(
-        state.db.conn(),
-        OrgId(organization.id),
-        user.id,
-        state.config.session_absolute_timeout,
-    )
-    .await?;
-    let location = format!("/api/v1/users/{}", user.id);
+    let location = format!("/api/v1/users/{}", login.user.id);
     Ok(created(
         location,
         SignupResponse {
-            user,
+            user: login.user,
             organization,
-            token,
-            expires_at,
+            token: login.token,
+            expires_at: login.expires_at,
         },
     ))
 }
@@ -165,76 +151,12 @@ pub async fn login(
     origin: RequestOrigin,
     ApiJson(input): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    use secrecy::ExposeSecret;
-    let db = state.db.conn();
-    let email = EmailAddress::parse(&input.email).ok();
-    let row = match &email {
-        Some(e) => user_repo::find_for_login(db, e.as_str()).await?,
-        None => None,
-    };
-    // Over-long passwords are refused without hashing them, but only after the same work as a miss.
-    let too_long = input.password.expose_secret().chars().count() > password::MAX_LEN;
-    let ok = password::verify(
-        input.password,
-        row.as_ref().map(|r| r.password_hash.clone()),
-    )
-    .await?;
-    let wrong = || AppError::Unauthorized("Wrong email or password.".into());
-    let row = match row {
-        Some(r) if ok && !too_long && r.active => r,
-        other => {
-            if let Some(r) = other {
-                record_failed_login(&state.db, OrgId(r.organization_id), r.id, origin);
-            }
-            tracing::info!("login refused");
-            return Err(wrong());
-        }
-    };
-    let org = OrgId(row.organization_id);
-    let txn = state.db.begin_write().await?;
-    let (token, expires_at) =
-        repo::create_session(&txn, org, row.id, state.config.session_absolute_timeout).await?;
-    user_repo::touch_login(&txn, org, row.id).await?;
-    let user = user_repo::get(&txn, org, row.id).await?.ok_or_else(wrong)?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &AuditContext::user(org, user.id, user.role, origin),
-        Event::new("auth.login", "user", Some(user.id)),
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(org.id = %org, user.id = %user.id, "login");
+    let login = service::login(&state, &input.email, input.password, origin).await?;
     Ok(Json(LoginResponse {
-        token,
-        expires_at,
-        user,
+        token: login.token,
+        expires_at: login.expires_at,
+        user: login.user,
     }))
-}
-
-/// Records `auth.login_failed` for an attempt on an existing account, in a task of its own: the
-/// refusal must take as long for an unknown email (where there is no organization to record it in)
-/// as for a wrong password, so the write stays off the response's path.
-fn record_failed_login(db: &Db, org: OrgId, user_id: uuid::Uuid, origin: RequestOrigin) {
-    let db = db.clone();
-    tokio::spawn(async move {
-        let result = async {
-            let txn = db.begin_write().await?;
-            audit::record(
-                &txn,
-                db.backend(),
-                &AuditContext::anonymous(org, origin),
-                Event::new("auth.login_failed", "user", Some(user_id)),
-            )
-            .await?;
-            txn.commit().await?;
-            Ok::<(), AppError>(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(org.id = %org, error.cause = %e, "recording a failed login failed");
-        }
-    });
 }
 
 /// Logs out: the token's session is revoked on the server at once.
@@ -245,28 +167,8 @@ pub async fn logout(
     caller: CurrentUser,
     Audit(audit): Audit,
 ) -> AppResult<Response> {
-    match caller.actor {
-        Actor::User {
-            session_id,
-            user_id,
-        } => {
-            let txn = state.db.begin_write().await?;
-            repo::revoke_session(&txn, caller.org, session_id).await?;
-            audit::record(
-                &txn,
-                state.db.backend(),
-                &audit,
-                Event::new("auth.logout", "user", Some(user_id)),
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        Actor::ApiKey { .. } => Err(AppError::BadRequest(
-            "API keys do not log out; revoke them with DELETE /api/v1/api-keys/{id}.".into(),
-            None,
-        )),
-    }
+    service::logout(&state, &caller, &audit).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The caller, their organization and their role.

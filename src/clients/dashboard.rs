@@ -243,6 +243,36 @@ pub async fn schedule_figures(
     Ok(())
 }
 
+/// Sessions (not cancelled) per local day for `days` days from `first`, in the caller's scope.
+pub async fn sessions_per_day(
+    db: &impl ConnectionTrait,
+    scope: &crate::scheduling::access::ScheduleScope,
+    tz: &str,
+    first: NaiveDate,
+    days: u32,
+) -> AppResult<Vec<(NaiveDate, u64)>> {
+    use crate::db::entities::training_sessions::{self, Column as S};
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let midnight = |day: NaiveDate| {
+        tz.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+            .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+    };
+    let mut out = Vec::new();
+    for i in 0..days {
+        let day = first + chrono::Duration::days(i64::from(i));
+        let n = training_sessions::Entity::find()
+            .filter(crate::scheduling::sessions::scope_condition(scope))
+            .filter(S::Status.ne("cancelled"))
+            .filter(S::StartsAt.gte(midnight(day)))
+            .filter(S::StartsAt.lt(midnight(day + chrono::Duration::days(1))))
+            .count(db)
+            .await?;
+        out.push((day, n));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ pub mod export;
 pub mod import;
 pub mod model;
 pub mod notes;
+pub mod pages;
 pub mod repo;
 pub mod routes;
 

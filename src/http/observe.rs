@@ -111,8 +111,9 @@ async fn finish_problem(response: Response, request_id: &str) -> Response {
     if let Some(p) = response.extensions().get::<Problem>().cloned() {
         return render(response, p, request_id);
     }
-    if status.as_u16() < 400 || is_problem(&response) || is_json(&response) {
-        // Successes, problems, and deliberate JSON error bodies (an import report) pass unchanged.
+    if status.as_u16() < 400 || is_problem(&response) || is_json(&response) || is_html(&response) {
+        // Successes, problems, deliberate JSON error bodies (an import report) and the web UI's
+        // error pages pass unchanged.
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -146,6 +147,14 @@ fn is_json(response: &Response) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"))
 }
 
 fn is_problem(response: &Response) -> bool {

@@ -9,6 +9,7 @@ pub mod feeds;
 pub mod hours;
 pub mod ics;
 pub mod locations;
+pub mod pages;
 pub mod recurrence;
 pub mod series;
 pub mod sessions;

@@ -19,3 +19,4 @@ mod seed;
 mod tenancy;
 mod trainers;
 mod users;
+mod web;

@@ -1,0 +1,160 @@
+//! Signing up, logging in and logging out: the rules behind both the API (`auth::routes`) and the web
+//! pages (`web::public`), so that neither writes them twice.
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{Actor, CurrentUser, Role, password, repo};
+use crate::app::AppState;
+use crate::audit::{self, AuditContext, Event, RequestOrigin};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+use crate::organizations::service::{Signup, create_with_owner};
+use crate::organizations::{OrgId, Organization};
+use crate::users::model::EmailAddress;
+use crate::users::{User, repo as user_repo};
+
+/// A new login: the secret token (sent as a bearer token or kept in the session cookie), its expiry
+/// and the account.
+#[derive(Debug)]
+pub struct NewLogin {
+    /// The secret session token.
+    pub token: String,
+    /// When the session ends at the latest.
+    pub expires_at: DateTime<Utc>,
+    /// The account.
+    pub user: User,
+}
+
+/// Signs up a business: the organization, its owner, and a session for the owner.
+pub async fn signup(
+    state: &AppState,
+    signup: Signup,
+    origin: RequestOrigin,
+) -> AppResult<(Organization, NewLogin)> {
+    if !state.config.signup_enabled {
+        return Err(AppError::Forbidden(
+            "Sign-up is disabled on this server.".into(),
+        ));
+    }
+    let (organization, user) = create_with_owner(&state.db, signup, |org, owner| {
+        AuditContext::user(org, owner.id, Role::Owner, origin)
+    })
+    .await?;
+    let (token, expires_at) = repo::create_session(
+        state.db.conn(),
+        OrgId(organization.id),
+        user.id,
+        state.config.session_absolute_timeout,
+    )
+    .await?;
+    Ok((
+        organization,
+        NewLogin {
+            token,
+            expires_at,
+            user,
+        },
+    ))
+}
+
+/// Checks an email and password and opens a session. Wrong email and wrong password get the same
+/// 401, after the same work.
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    secret: SecretString,
+    origin: RequestOrigin,
+) -> AppResult<NewLogin> {
+    let db = state.db.conn();
+    let email = EmailAddress::parse(email).ok();
+    let row = match &email {
+        Some(e) => user_repo::find_for_login(db, e.as_str()).await?,
+        None => None,
+    };
+    // Over-long passwords are refused without hashing them, but only after the same work as a miss.
+    let too_long = secret.expose_secret().chars().count() > password::MAX_LEN;
+    let ok = password::verify(secret, row.as_ref().map(|r| r.password_hash.clone())).await?;
+    let wrong = || AppError::Unauthorized("Wrong email or password.".into());
+    let row = match row {
+        Some(r) if ok && !too_long && r.active => r,
+        other => {
+            if let Some(r) = other {
+                record_failed_login(&state.db, OrgId(r.organization_id), r.id, origin);
+            }
+            tracing::info!("login refused");
+            return Err(wrong());
+        }
+    };
+    let org = OrgId(row.organization_id);
+    let txn = state.db.begin_write().await?;
+    let (token, expires_at) =
+        repo::create_session(&txn, org, row.id, state.config.session_absolute_timeout).await?;
+    user_repo::touch_login(&txn, org, row.id).await?;
+    let user = user_repo::get(&txn, org, row.id).await?.ok_or_else(wrong)?;
+    audit::record(
+        &txn,
+        state.db.backend(),
+        &AuditContext::user(org, user.id, user.role, origin),
+        Event::new("auth.login", "user", Some(user.id)),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(org.id = %org, user.id = %user.id, "login");
+    Ok(NewLogin {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+/// Records `auth.login_failed` for an attempt on an existing account, in a task of its own: the
+/// refusal must take as long for an unknown email (where there is no organization to record it in)
+/// as for a wrong password, so the write stays off the response's path.
+fn record_failed_login(db: &Db, org: OrgId, user_id: uuid::Uuid, origin: RequestOrigin) {
+    let db = db.clone();
+    tokio::spawn(async move {
+        let result = async {
+            let txn = db.begin_write().await?;
+            audit::record(
+                &txn,
+                db.backend(),
+                &AuditContext::anonymous(org, origin),
+                Event::new("auth.login_failed", "user", Some(user_id)),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok::<(), AppError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(org.id = %org, error.cause = %e, "recording a failed login failed");
+        }
+    });
+}
+
+/// Ends the caller's session at once. API keys do not log out (400).
+pub async fn logout(state: &AppState, caller: &CurrentUser, ctx: &AuditContext) -> AppResult<()> {
+    match caller.actor {
+        Actor::User {
+            session_id,
+            user_id,
+        } => {
+            let txn = state.db.begin_write().await?;
+            repo::revoke_session(&txn, caller.org, session_id).await?;
+            audit::record(
+                &txn,
+                state.db.backend(),
+                ctx,
+                Event::new("auth.logout", "user", Some(user_id)),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(())
+        }
+        Actor::ApiKey { .. } => Err(AppError::BadRequest(
+            "API keys do not log out; revoke them with DELETE /api/v1/api-keys/{id}.".into(),
+            None,
+        )),
+    }
+}

@@ -1,0 +1,3 @@
+//! The client portal (`/portal`) and the public booking pages (`/book/{organization}`).
+
+pub mod pages;

@@ -1,0 +1,458 @@
+//! What every page shares: the shell (assets, CSRF token, flash, navigation, formatting), the logged-in
+//! viewer, form state with errors by field, and HTML error pages.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::assets;
+use super::format::Fmt;
+use super::session::{CsrfToken, Flash};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, FieldErrors, InternalCause};
+use crate::organizations::{Organization, repo as org_repo};
+use crate::users::{User, repo as user_repo};
+
+/// The result of a page handler.
+pub type PageResult = Result<Response, PageError>;
+
+/// Renders a template as an HTML response.
+pub fn render(t: &impl Template) -> PageResult {
+    let html = t
+        .render()
+        .map_err(|e| PageError::App(AppError::Internal(e.into())))?;
+    Ok(Html(html).into_response())
+}
+
+/// Renders a template with a status other than 200 (a form with errors: 422).
+pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
+    let mut response = render(t)?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// A 303 to `to`, showing `message` once on the next page.
+pub fn redirect_with(state: &AppState, to: &str, message: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        super::session::Cookies::of(&state.config).flash(message),
+    );
+    response
+}
+
+/// One link of the navigation.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    /// Where it goes.
+    pub href: &'static str,
+    /// What it says.
+    pub label: &'static str,
+    /// Whether it is the current section.
+    pub current: bool,
+}
+
+/// Who is logged in, as the shell shows it.
+#[derive(Debug, Clone)]
+pub struct ShellUser {
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The organization's name.
+    pub org_name: String,
+}
+
+/// What the layout of every page needs.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    /// The CSRF token for the forms on the page.
+    pub csrf: String,
+    /// A one-shot message from the previous request.
+    pub flash: Option<String>,
+    /// The logged-in user, if any.
+    pub user: Option<ShellUser>,
+    /// Formatting for the organization (or defaults for visitors).
+    pub fmt: Fmt,
+    /// The path of the page, to mark the current section.
+    pub path: String,
+    /// Stylesheet URL.
+    pub css: String,
+    /// Script URL.
+    pub js: String,
+    /// Icon URL.
+    pub icon: String,
+    /// Web manifest URL.
+    pub manifest: String,
+}
+
+impl Shell {
+    /// A shell for a visitor, with no form token (error pages).
+    pub fn bare() -> Self {
+        Self {
+            csrf: String::new(),
+            flash: None,
+            user: None,
+            fmt: Fmt::default(),
+            path: String::new(),
+            css: assets::url("app.css"),
+            js: assets::url("app.js"),
+            icon: assets::url("icon.svg"),
+            manifest: assets::url("manifest.webmanifest"),
+        }
+    }
+
+    fn new(parts: &Parts) -> Self {
+        Self {
+            csrf: parts
+                .extensions
+                .get::<CsrfToken>()
+                .map(|t| t.0.clone())
+                .unwrap_or_default(),
+            flash: parts.extensions.get::<Flash>().map(|f| f.0.clone()),
+            path: parts.uri.path().to_owned(),
+            ..Self::bare()
+        }
+    }
+
+    /// The navigation for the logged-in role (empty for visitors).
+    pub fn nav(&self) -> Vec<NavItem> {
+        let Some(user) = &self.user else {
+            return Vec::new();
+        };
+        let items: &[(&'static str, &'static str)] = match user.role {
+            Role::Owner | Role::Admin => &[
+                ("/app", "Dashboard"),
+                ("/app/clients", "Clients"),
+                ("/app/calendar", "Calendar"),
+                ("/app/classes", "Classes"),
+                ("/app/trainers", "Trainers"),
+                ("/app/users", "Users"),
+                ("/app/api-keys", "API keys"),
+                ("/app/audit", "Audit log"),
+                ("/app/settings", "Settings"),
+            ],
+            Role::Staff => &[
+                ("/app", "Dashboard"),
+                ("/app/clients", "Clients"),
+                ("/app/calendar", "Calendar"),
+                ("/app/classes", "Classes"),
+                ("/app/trainers", "Trainers"),
+            ],
+            Role::Trainer => &[
+                ("/app", "My day"),
+                ("/app/clients", "My clients"),
+                ("/app/calendar", "My calendar"),
+                ("/app/classes", "Classes"),
+            ],
+            Role::Client => &[
+                ("/portal", "My bookings"),
+                ("/portal/profile", "My profile"),
+                ("/portal/data", "My data"),
+            ],
+        };
+        let current = items
+            .iter()
+            .filter(|(href, _)| self.path == *href || self.path.starts_with(&format!("{href}/")))
+            .map(|(href, _)| href.len())
+            .max()
+            .unwrap_or(0);
+        items
+            .iter()
+            .map(|(href, label)| NavItem {
+                href,
+                label,
+                current: href.len() == current
+                    && (self.path == *href || self.path.starts_with(&format!("{href}/"))),
+            })
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Shell {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::new(parts))
+    }
+}
+
+/// A logged-in person looking at a page: their account, organization and role, and the shell.
+/// Visitors without a session are sent to the login page (and back afterwards).
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// For repository calls: the tenant, role and actor.
+    pub caller: CurrentUser,
+    /// The account.
+    pub user: User,
+    /// The organization.
+    pub org: Organization,
+    /// The layout's data.
+    pub shell: Shell,
+}
+
+impl Viewer {
+    /// 403 unless the viewer's role is at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), PageError> {
+        self.caller.role.require(role).map_err(PageError::App)
+    }
+
+    /// Whether the viewer runs the business (staff and above) rather than only their own work.
+    pub fn is_staff(&self) -> bool {
+        self.caller.role.rank() >= Role::Staff.rank()
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(caller) = parts.extensions.get::<CurrentUser>().copied() else {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/app");
+            return Err(PageError::Login(next.to_owned()));
+        };
+        let db = state.db.conn();
+        let Some(user_id) = caller.user_id() else {
+            return Err(PageError::Login("/app".to_owned()));
+        };
+        let (user, org) = tokio::try_join!(
+            async { user_repo::get(db, caller.org, user_id).await },
+            async { org_repo::get(db, caller.org).await.map_err(AppError::from) },
+        )?;
+        let (Some(user), Some(org)) = (user, org) else {
+            return Err(PageError::Login("/app".to_owned()));
+        };
+        let mut shell = Shell::new(parts);
+        shell.fmt = Fmt::new(&org.timezone, &org.locale, &org.currency);
+        shell.user = Some(ShellUser {
+            name: user.name.clone(),
+            role: caller.role,
+            org_name: org.name.clone(),
+        });
+        Ok(Self {
+            caller,
+            user,
+            org,
+            shell,
+        })
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Viewer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if parts.extensions.get::<CurrentUser>().is_none() {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
+/// What a form shows: the values the user typed and the messages by field.
+#[derive(Debug, Clone, Default)]
+pub struct FormState {
+    values: HashMap<String, String>,
+    errors: BTreeMap<String, Vec<String>>,
+    /// A message about the whole form (not one field).
+    pub message: Option<String>,
+}
+
+impl FormState {
+    /// A form showing these values.
+    pub fn with_values<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        Self {
+            values: pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets one value.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.values.insert(name.to_owned(), value.into());
+    }
+
+    /// The value of a field ("" when none).
+    pub fn value(&self, name: &str) -> &str {
+        self.values.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Whether a checkbox or option is chosen: its value is `value`.
+    pub fn is(&self, name: &str, value: &str) -> bool {
+        self.value(name) == value
+    }
+
+    /// The messages of a field, joined, if it has any.
+    pub fn error(&self, name: &str) -> Option<String> {
+        self.errors.get(name).map(|m| m.join(" "))
+    }
+
+    /// Adds a message for a field.
+    pub fn add_error(&mut self, name: &str, message: impl Into<String>) {
+        self.errors
+            .entry(name.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    /// Whether anything is wrong.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.message.is_some()
+    }
+
+    /// Takes the messages of a refused request: field errors by field, anything else as the form's
+    /// message. Errors that are not the user's to fix (500, 503) stay errors.
+    pub fn take_error(&mut self, error: AppError) -> Result<(), PageError> {
+        match error {
+            AppError::Validation(FieldErrors(fields)) => {
+                for (field, messages) in fields {
+                    for m in messages {
+                        self.add_error(&field, m);
+                    }
+                }
+                if self.errors.is_empty() {
+                    self.message = Some("Please check the form.".to_owned());
+                }
+                Ok(())
+            }
+            AppError::BadRequest(detail, fields) => {
+                if let Some(FieldErrors(fields)) = fields {
+                    for (field, messages) in fields {
+                        for m in messages {
+                            self.add_error(&field, m);
+                        }
+                    }
+                } else {
+                    self.message = Some(detail);
+                }
+                Ok(())
+            }
+            AppError::Conflict { detail, .. } => {
+                self.message = Some(detail);
+                Ok(())
+            }
+            e @ (AppError::Unauthorized(_)
+            | AppError::Forbidden(_)
+            | AppError::Unprocessable(_)
+            | AppError::PreconditionFailed { .. }) => {
+                self.message = e.to_problem().detail;
+                Ok(())
+            }
+            other => Err(PageError::App(other)),
+        }
+    }
+}
+
+/// A failed page request, rendered as an HTML page (never problem+json).
+#[derive(Debug)]
+pub enum PageError {
+    /// An error from a repository or service.
+    App(AppError),
+    /// Not logged in: go to the login page, then back to this path.
+    Login(String),
+    /// A form without the right CSRF token.
+    Csrf,
+    /// A form body over the limit.
+    TooLarge,
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for PageError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::App(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    shell: Shell,
+    title: String,
+    detail: String,
+}
+
+/// The `next` query value of a login link, kept only when it is a local path.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/app"
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, detail, cause) = match self {
+            Self::Login(next) => {
+                let next: String =
+                    form_urlencoded::byte_serialize(safe_next(&next).as_bytes()).collect();
+                return Redirect::to(&format!("/login?next={next}")).into_response();
+            }
+            Self::App(AppError::Unauthorized(_)) => {
+                return Redirect::to("/login").into_response();
+            }
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                "This form has expired or did not come from this site. Go back, reload the page and try again."
+                    .to_owned(),
+                None,
+            ),
+            Self::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "What you sent is too large.".to_owned(),
+                None,
+            ),
+            Self::App(e) => {
+                let cause = match &e {
+                    AppError::Internal(c) => Some(format!("{c:#}")),
+                    AppError::Unavailable(c) => Some(c.clone()),
+                    _ => None,
+                };
+                let detail = match &e {
+                    AppError::NotFound => "There is nothing here, or it is not yours to see.".to_owned(),
+                    AppError::Forbidden(_) => "Your role does not allow this.".to_owned(),
+                    other => other.to_problem().detail.unwrap_or_default(),
+                };
+                (e.status(), detail, cause)
+            }
+        };
+        let page = ErrorPage {
+            shell: Shell::bare(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            detail,
+        };
+        let mut response = match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => status.into_response(),
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(InternalCause(cause));
+        }
+        response
+    }
+}

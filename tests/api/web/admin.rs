@@ -1,0 +1,1 @@
+//! Web pages: admin. (Tests are added with the pages.)

@@ -1,0 +1,1 @@
+//! Web pages: clients. (Tests are added with the pages.)

@@ -1,0 +1,10 @@
+//! The web UI, through HTTP as a browser sends it: cookies, CSRF tokens, forms, escaping, headers.
+//! (The journeys in a real browser are in tests/browser.)
+
+pub mod client;
+
+mod admin;
+mod clients;
+mod foundation;
+mod portal;
+mod scheduling;

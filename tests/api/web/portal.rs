@@ -1,0 +1,1 @@
+//! Web pages: portal. (Tests are added with the pages.)

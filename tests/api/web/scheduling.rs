@@ -1,0 +1,1 @@
+//! Web pages: scheduling. (Tests are added with the pages.)
