@@ -7,7 +7,8 @@
 //! is checked. With `--scenarios agenda-week,session-create,series-52` it measures the scheduling
 //! targets (data from `fitnesscrm seed --clients N --trainers 100 --sessions M`): a random trainer's
 //! week, booking a session (a 409 from the conflict check is a valid outcome and counted apart), and a
-//! weekly series of 52 sessions. It prints p50/p95/p99/max per scenario (and the median of several runs) as a table,
+//! weekly series of 52 sessions. The `page-*` scenarios GET web pages (dashboard, clients list and search,
+//! client file, calendar week, classes) with the session cookie, as a browser does. It prints p50/p95/p99/max per scenario (and the median of several runs) as a table,
 //! or as JSON with `--json`.
 
 mod stats;
@@ -24,7 +25,7 @@ use stats::Summary;
 /// The client-CRM scenarios, run by default, in the order they run.
 const SCENARIOS: [&str; 4] = ["list", "search", "get", "create"];
 /// Every scenario `--scenarios` accepts.
-const ALL_SCENARIOS: [&str; 7] = [
+const ALL_SCENARIOS: [&str; 13] = [
     "list",
     "search",
     "get",
@@ -32,6 +33,22 @@ const ALL_SCENARIOS: [&str; 7] = [
     "agenda-week",
     "session-create",
     "series-52",
+    "page-dashboard",
+    "page-clients",
+    "page-clients-search",
+    "page-client",
+    "page-calendar-week",
+    "page-classes",
+];
+
+/// The web pages measured by the `page-*` scenarios: a browser's GET with the session cookie.
+const PAGE_SCENARIOS: [&str; 6] = [
+    "page-dashboard",
+    "page-clients",
+    "page-clients-search",
+    "page-client",
+    "page-calendar-week",
+    "page-classes",
 ];
 
 /// Measures latency of the client API with sequential requests.
@@ -236,8 +253,59 @@ impl Bench {
         Ok(())
     }
 
+    /// The path of one request of a page scenario.
+    fn page_path(&mut self, scenario: &str) -> anyhow::Result<String> {
+        Ok(match scenario {
+            "page-dashboard" => "/app".to_owned(),
+            "page-clients" => "/app/clients".to_owned(),
+            "page-clients-search" => {
+                let prefix = self.picker.pick(&self.prefixes).cloned().unwrap_or_default();
+                format!("/app/clients?q={prefix}")
+            }
+            "page-client" => {
+                let id = self.picker.pick(&self.client_ids).cloned().unwrap_or_default();
+                format!("/app/clients/{id}")
+            }
+            "page-calendar-week" => {
+                let trainer = self.picker.pick(&self.trainer_ids).cloned().unwrap_or_default();
+                let day = today_days() - 360 + self.picker.below(720) as i64;
+                format!(
+                    "/app/calendar?view=week&trainer_id={trainer}&date={}",
+                    date(day)
+                )
+            }
+            "page-classes" => "/app/classes".to_owned(),
+            other => bail!("unknown page scenario {other}"),
+        })
+    }
+
+    /// One GET of a page as a logged-in browser (the login token is also the session cookie's value).
+    async fn page_once(&mut self, scenario: &str) -> anyhow::Result<Duration> {
+        let path = self.page_path(scenario)?;
+        let url = self.url(&path, &[])?;
+        let started = Instant::now();
+        let resp = self
+            .http
+            .get(url)
+            .header("accept", "text/html")
+            .header("cookie", format!("fcrm_session={}", self.token))
+            .send()
+            .await
+            .context("sending a request")?;
+        let status = resp.status();
+        let body = resp.bytes().await.context("reading a response")?;
+        let took = started.elapsed();
+        if status != StatusCode::OK || !body.starts_with(b"<!doctype html>") {
+            bail!("{scenario}: {status}, not a page");
+        }
+        Ok(took)
+    }
+
     /// One request of a scenario; returns its latency after checking the reply.
     async fn once(&mut self, scenario: &str) -> anyhow::Result<Duration> {
+        if PAGE_SCENARIOS.contains(&scenario) {
+            return self.page_once(scenario).await;
+        }
         let token = self.token.clone();
         let (method, url, body, status) = match scenario {
             "list" => (
