@@ -60,7 +60,8 @@ pub async fn show_schedule(
     let org = org_of(&state, &slug).await?;
     let db = state.db.conn();
     let now = Utc::now();
-    let offers = service::schedule(db, OrgId(org.id), now, now + Duration::days(DAYS_AHEAD)).await?;
+    let offers =
+        service::schedule(db, OrgId(org.id), now, now + Duration::days(DAYS_AHEAD)).await?;
     let mine = match &viewer {
         Some(v) if v.org.id == org.id && v.caller.role == Role::Client => {
             Some(ScheduleScope::of(db, &v.caller).await?.who)

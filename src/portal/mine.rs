@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Json};
-use axum::Form;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -16,10 +16,10 @@ use super::pages::{ClassRow, DayGroup, Place, PortalViewer, back_to, by_day, cla
 use super::service::{self, DAYS_AHEAD};
 use crate::app::AppState;
 use crate::audit::{AuditContext, RequestOrigin};
+use crate::clients::Client;
 use crate::clients::access::ClientScope;
 use crate::clients::export::export_personal_data;
 use crate::clients::repo as client_repo;
-use crate::clients::Client;
 use crate::error::AppError;
 use crate::organizations::OrgId;
 use crate::scheduling::sessions::BookingOverrides;

@@ -222,7 +222,10 @@ pub fn refusal(e: AppError) -> Result<String, PageError> {
     if let AppError::Validation(FieldErrors(fields)) = &e {
         let text: Vec<String> = fields
             .iter()
-            .flat_map(|(f, ms)| ms.iter().map(move |m| format!("{}: {m}", f.replace('_', " "))))
+            .flat_map(|(f, ms)| {
+                ms.iter()
+                    .map(move |m| format!("{}: {m}", f.replace('_', " ")))
+            })
             .collect();
         return Ok(text.join(" "));
     }

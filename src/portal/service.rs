@@ -400,13 +400,9 @@ pub async fn sign_up_client(
     let mut event = Event::new("client.created", "client", Some(client.id)).with_fields(changed);
     event.subject_client_id = Some(client.id);
     audit::record(&txn, state.db.backend(), &ctx, event).await?;
-    let (token, expires_at) = auth_repo::create_session(
-        &txn,
-        org_id,
-        user.id,
-        state.config.session_absolute_timeout,
-    )
-    .await?;
+    let (token, expires_at) =
+        auth_repo::create_session(&txn, org_id, user.id, state.config.session_absolute_timeout)
+            .await?;
     txn.commit().await?;
     tracing::info!(org.id = %org_id, user.id = %user.id, client.id = %client.id, "client signed up online");
     Ok(NewLogin {
