@@ -101,6 +101,13 @@ pub struct SignupQuery {
     class: Option<String>,
 }
 
+/// The class id of a sign-up link, kept only when it is one.
+fn class_param(raw: &str) -> String {
+    Uuid::parse_str(raw.trim())
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
 fn continue_to(class: &str) -> String {
     match Uuid::parse_str(class) {
         Ok(id) => format!("/portal/classes/{id}"),
@@ -117,7 +124,7 @@ pub async fn signup_form(
     Query(q): Query<SignupQuery>,
 ) -> Result<Response, crate::web::page::PageError> {
     let org = org_of(&state, &slug).await?;
-    let class = q.class.unwrap_or_default();
+    let class = class_param(q.class.as_deref().unwrap_or(""));
     if let Some(v) = viewer {
         let to = if v.caller.role == Role::Client && v.org.id == org.id {
             continue_to(&class)
@@ -205,7 +212,7 @@ pub async fn signup(
                     shell: shell_for(None, shell, &org),
                     org,
                     form,
-                    class: input.class,
+                    class: class_param(&input.class),
                 },
             )
         }

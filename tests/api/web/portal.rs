@@ -354,3 +354,48 @@ async fn class_names_are_escaped_on_the_booking_page_and_in_the_portal() {
     page.expect_text(escaped);
     assert!(!page.body.contains("<script>alert(1)"));
 }
+
+on_both_databases! {
+    async fn clients_cancel_their_personal_sessions_in_the_portal_when_allowed(app) {
+        let s = studio(&app, "Session Studio").await;
+        let (web, email) = client_signs_up(&app, &s.slug, "Jo", "").await;
+        let found = expect_status(
+            app.get(&format!("/api/v1/clients?q={email}"), Some(&s.owner.token)).await,
+            StatusCode::OK,
+        )
+        .await;
+        let client_id = found["items"][0]["id"].as_str().unwrap().to_owned();
+        let session = expect_status(
+            app.post(
+                "/api/v1/sessions",
+                Some(&s.owner.token),
+                &json!({"trainer_id": s.trainer_id, "client_id": client_id, "starts_at": at(5, 9), "ends_at": at(5, 10)}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let id = session["id"].as_str().unwrap();
+        web.get("/portal").await.expect_text("Personal sessions").expect_text("with Tara");
+        expect_status(
+            app.patch("/api/v1/organization", Some(&s.owner.token), &json!({"clients_may_cancel": false})).await,
+            StatusCode::OK,
+        )
+        .await;
+        let r = web.post(&format!("/portal/sessions/{id}/cancel"), &[]).await;
+        r.expect_redirect("/portal");
+        web.get("/portal")
+            .await
+            .expect_text("This studio does not let clients cancel themselves; please call.")
+            .expect_text(&format!("/portal/sessions/{id}/cancel"));
+        expect_status(
+            app.patch("/api/v1/organization", Some(&s.owner.token), &json!({"clients_may_cancel": true})).await,
+            StatusCode::OK,
+        )
+        .await;
+        web.post(&format!("/portal/sessions/{id}/cancel"), &[]).await.expect_redirect("/portal");
+        let page = web.get("/portal").await;
+        page.expect_text("Your session is cancelled.");
+        assert!(!page.body.contains(&format!("/portal/sessions/{id}/cancel")));
+    }
+}
