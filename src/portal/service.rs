@@ -58,12 +58,12 @@ impl Offer {
     }
 }
 
-/// Adds the trainers' first names and the locations to class rows, in two queries.
-async fn offers_of(db: &impl ConnectionTrait, rows: Vec<classes::Model>) -> AppResult<Vec<Offer>> {
-    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
-    let trainer_ids: Vec<Uuid> = rows.iter().map(|m| m.trainer_id).collect();
-    let location_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.location_id).collect();
-    let mut taken = counts(db, &ids).await?;
+/// Trainers' first names and locations' names and time zones, by id, in one query each.
+async fn names_and_places(
+    db: &impl ConnectionTrait,
+    trainer_ids: Vec<Uuid>,
+    location_ids: Vec<Uuid>,
+) -> AppResult<(HashMap<Uuid, String>, HashMap<Uuid, (String, String)>)> {
     let names: HashMap<Uuid, String> = if trainer_ids.is_empty() {
         HashMap::new()
     } else {
@@ -89,6 +89,16 @@ async fn offers_of(db: &impl ConnectionTrait, rows: Vec<classes::Model>) -> AppR
             .map(|l| (l.id, (l.name, l.timezone)))
             .collect()
     };
+    Ok((names, places))
+}
+
+/// Adds the trainers' first names and the locations to class rows, in two queries.
+async fn offers_of(db: &impl ConnectionTrait, rows: Vec<classes::Model>) -> AppResult<Vec<Offer>> {
+    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+    let trainer_ids: Vec<Uuid> = rows.iter().map(|m| m.trainer_id).collect();
+    let location_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.location_id).collect();
+    let mut taken = counts(db, &ids).await?;
+    let (names, places) = names_and_places(db, trainer_ids, location_ids).await?;
     Ok(rows
         .into_iter()
         .map(|m| {
@@ -224,31 +234,7 @@ pub async fn upcoming_sessions(
         .await?;
     let trainer_ids: Vec<Uuid> = rows.iter().map(|m| m.trainer_id).collect();
     let location_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.location_id).collect();
-    let names: HashMap<Uuid, String> = if trainer_ids.is_empty() {
-        HashMap::new()
-    } else {
-        trainers::Entity::find()
-            .select_only()
-            .column(trainers::Column::Id)
-            .column(trainers::Column::FirstName)
-            .filter(trainers::Column::Id.is_in(trainer_ids))
-            .into_tuple::<(Uuid, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let places: HashMap<Uuid, (String, String)> = if location_ids.is_empty() {
-        HashMap::new()
-    } else {
-        locations::Entity::find()
-            .filter(locations::Column::Id.is_in(location_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, (l.name, l.timezone)))
-            .collect()
-    };
+    let (names, places) = names_and_places(db, trainer_ids, location_ids).await?;
     Ok(rows
         .into_iter()
         .map(|m| UpcomingSession {
