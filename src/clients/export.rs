@@ -21,7 +21,7 @@ use super::notes::{Note, TimelineEntry, timeline};
 use super::repo;
 use super::routes::ListClients;
 use crate::app::AppState;
-use crate::audit::{self, Audit, Event};
+use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::{CurrentUser, Role};
 use crate::db::Db;
 use crate::db::entities::{client_consents, client_notes, client_status_changes};
@@ -249,29 +249,7 @@ pub async fn export_client(
     Audit(ctx): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let mut scope = ClientScope::of(db, &caller).await?;
-    match (caller.role, scope.visibility) {
-        (Role::Owner | Role::Admin, _) | (Role::Client, Visibility::Own(_)) => {}
-        _ => {
-            return Err(AppError::Forbidden(
-                "Owners, admins and the person themself export personal data.".into(),
-            ));
-        }
-    }
-    // It is the person's own data: the export includes their medical notes.
-    scope.medical = true;
-    let export = personal_data(db, &scope, id).await?;
-    let txn = state.db.begin_write().await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &ctx,
-        super::client_event("client.personal_data_exported", id, Vec::new()),
-    )
-    .await?;
-    txn.commit().await?;
-    tracing::info!(org.id = %scope.org, client.id = %id, "personal data exported");
+    let export = export_personal_data(&state.db, &caller, &ctx, id).await?;
     let mut response = Json(export).into_response();
     let disposition = format!("attachment; filename=\"client-{id}.json\"");
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -283,6 +261,40 @@ pub async fn export_client(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// The personal data export of client `id` for owners, admins and the client themself, recorded in the
+/// audit trail — the rules of `GET /clients/{id}/export`, for the API and the client portal.
+pub async fn export_personal_data(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+) -> AppResult<PersonalDataExport> {
+    let conn = db.conn();
+    let mut scope = ClientScope::of(conn, caller).await?;
+    match (caller.role, scope.visibility) {
+        (Role::Owner | Role::Admin, _) | (Role::Client, Visibility::Own(_)) => {}
+        _ => {
+            return Err(AppError::Forbidden(
+                "Owners, admins and the person themself export personal data.".into(),
+            ));
+        }
+    }
+    // It is the person's own data: the export includes their medical notes.
+    scope.medical = true;
+    let export = personal_data(conn, &scope, id).await?;
+    let txn = db.begin_write().await?;
+    audit::record(
+        &txn,
+        db.backend(),
+        ctx,
+        super::client_event("client.personal_data_exported", id, Vec::new()),
+    )
+    .await?;
+    txn.commit().await?;
+    tracing::info!(org.id = %scope.org, client.id = %id, "personal data exported");
+    Ok(export)
 }
 
 /// Gathers the personal data export of a client the scope sees.

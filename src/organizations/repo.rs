@@ -81,6 +81,18 @@ pub async fn get(
         .map(Into::into))
 }
 
+/// An organization by its public slug (the booking page's address).
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<Organization>, sea_orm::DbErr> {
+    Ok(organizations::Entity::find()
+        .filter(organizations::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .map(Into::into))
+}
+
 /// Validated changes to the organization's settings; `None` leaves a setting as it is.
 #[derive(Debug, Default, Clone)]
 pub struct OrganizationChanges {

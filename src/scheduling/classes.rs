@@ -25,10 +25,10 @@ use super::access::{ScheduleScope, Who};
 use super::sessions::{CheckIn, check_in_code, check_in_method, check_times, is_late};
 use super::{conflicts, locations};
 use crate::app::AppState;
-use crate::audit::{self, Audit, Event};
+use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{class_bookings, classes, clients};
-use crate::db::{new_id, now};
+use crate::db::{Db, new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
 use crate::http::{ApiJson, ApiQuery, created};
@@ -81,7 +81,7 @@ pub struct Class {
 }
 
 /// Places taken and clients waiting, for many classes in one query.
-async fn counts(
+pub async fn counts(
     db: &impl ConnectionTrait,
     classes: &[Uuid],
 ) -> AppResult<std::collections::HashMap<Uuid, (u64, u64)>> {
@@ -126,7 +126,8 @@ async fn to_class(db: &impl ConnectionTrait, m: classes::Model) -> AppResult<Cla
     Ok(with_counts(m, booked, waitlisted))
 }
 
-fn with_counts(m: classes::Model, booked: u64, waitlisted: u64) -> Class {
+/// A class row with its counts.
+pub fn with_counts(m: classes::Model, booked: u64, waitlisted: u64) -> Class {
     Class {
         id: m.id,
         name: m.name,
@@ -533,7 +534,21 @@ pub async fn book_class(
 ) -> AppResult<Response> {
     let db = state.db.conn();
     let scope = ScheduleScope::of(db, &caller).await?;
-    let client_id = match (scope.who, input.client_id) {
+    let booking = book(&state.db, &ctx, &scope, id, input.client_id).await?;
+    Ok(created(format!("/api/v1/classes/{id}/bookings"), booking))
+}
+
+/// Books a place in class `id` for `client` (left out: the caller themself, when a client) — the rules
+/// of `POST /classes/{id}/bookings`, for the API and the client portal.
+pub async fn book(
+    db: &Db,
+    ctx: &AuditContext,
+    scope: &ScheduleScope,
+    id: Uuid,
+    client: Option<Uuid>,
+) -> AppResult<Booking> {
+    let conn = db.conn();
+    let client_id = match (scope.who, client) {
         (Who::Client(me), None) => me,
         (Who::Client(me), Some(c)) if c == me => me,
         (Who::Client(_), Some(_)) => {
@@ -547,17 +562,17 @@ pub async fn book_class(
             ));
         }
     };
-    let client = clients::Entity::find_by_id(client_id)
+    let found = clients::Entity::find_by_id(client_id)
         .filter(clients::Column::OrganizationId.eq(scope.org.0))
-        .one(db)
+        .one(conn)
         .await?;
-    if client.is_none_or(|c| c.erased_at.is_some()) {
+    if found.is_none_or(|c| c.erased_at.is_some()) {
         return Err(AppError::field(
             "client_id",
             "is not a client of this organization",
         ));
     }
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     let class = lock_class(&txn, scope.org, id).await?;
     if class.status != "scheduled" {
         return Err(AppError::conflict("This class is cancelled."));
@@ -653,12 +668,9 @@ pub async fn book_class(
         Some(m.id),
     );
     event.subject_client_id = Some(client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    audit::record(&txn, db.backend(), ctx, event).await?;
     txn.commit().await?;
-    Ok(created(
-        format!("/api/v1/classes/{id}/bookings"),
-        to_booking(m),
-    ))
+    Ok(to_booking(m))
 }
 
 /// The roster: booked, waitlisted (in order) and cancelled. A client sees only their own booking.
@@ -716,7 +728,20 @@ pub async fn cancel_booking(
 ) -> AppResult<impl IntoResponse> {
     let db = state.db.conn();
     let scope = ScheduleScope::of(db, &caller).await?;
-    let txn = state.db.begin_write().await?;
+    cancel(&state.db, &ctx, &scope, id, booking_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Cancels booking `booking_id` of class `id` and promotes the first waiting client — the rules of
+/// `DELETE /classes/{id}/bookings/{booking_id}`, for the API and the client portal.
+pub async fn cancel(
+    db: &Db,
+    ctx: &AuditContext,
+    scope: &ScheduleScope,
+    id: Uuid,
+    booking_id: Uuid,
+) -> AppResult<()> {
+    let txn = db.begin_write().await?;
     let class = lock_class(&txn, scope.org, id).await?;
     let booking = class_bookings::Entity::find_by_id(booking_id)
         .filter(class_bookings::Column::ClassId.eq(id))
@@ -758,7 +783,7 @@ pub async fn cancel_booking(
         .await?;
     let mut event = Event::new("class_booking.cancelled", "class_booking", Some(booking_id));
     event.subject_client_id = Some(booking.client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    audit::record(&txn, db.backend(), ctx, event).await?;
     let waiting = class_bookings::Entity::find()
         .filter(class_bookings::Column::ClassId.eq(id))
         .filter(class_bookings::Column::Status.eq("waitlisted"))
@@ -785,11 +810,11 @@ pub async fn cancel_booking(
             let mut event = Event::new("class_booking.promoted", "class_booking", Some(w.id))
                 .with_fields(["status"]);
             event.subject_client_id = Some(w.client_id);
-            audit::record(&txn, state.db.backend(), &ctx, event).await?;
+            audit::record(&txn, db.backend(), ctx, event).await?;
         }
     }
     txn.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Checks a booked client in.

@@ -810,8 +810,20 @@ pub async fn cancel_session(
         ));
     }
     let scope = ScheduleScope::of(state.db.conn(), &caller).await?;
-    let txn = state.db.begin_write().await?;
-    let current = visible(&txn, &scope, id).await?;
+    Ok(Json(cancel(&state.db, &ctx, &scope, id, &options).await?))
+}
+
+/// Cancels session `id` (with `options.apply_to`, more of its series) as `scope` sees it — the rules
+/// of `POST /sessions/{id}/cancel`, for the API and the client portal.
+pub async fn cancel(
+    db: &Db,
+    ctx: &AuditContext,
+    scope: &ScheduleScope,
+    id: Uuid,
+    options: &BookingOverrides,
+) -> AppResult<Session> {
+    let txn = db.begin_write().await?;
+    let current = visible(&txn, scope, id).await?;
     if matches!(scope.who, Who::Client(_)) {
         let o = org_repo::get(&txn, scope.org)
             .await?
@@ -834,22 +846,23 @@ pub async fn cancel_session(
     };
     let as_desk = ScheduleScope {
         who: Who::All,
-        ..scope
+        ..*scope
     };
-    let changed = super::series::apply(&txn, &as_desk, current, input, &options).await?;
+    let changed = super::series::apply(&txn, &as_desk, current, input, options).await?;
     for m in &changed {
         let mut event =
             Event::new("session.cancelled", "session", Some(m.id)).with_fields(["status"]);
         event.subject_client_id = Some(m.client_id);
-        audit::record(&txn, state.db.backend(), &ctx, event).await?;
+        audit::record(&txn, db.backend(), ctx, event).await?;
     }
     txn.commit().await?;
     let m = changed
         .into_iter()
         .find(|m| m.id == id)
         .ok_or(AppError::NotFound)?;
-    Ok(Json(to_session(&scope, m)))
+    Ok(to_session(scope, m))
 }
+
 /// `POST /sessions/{id}/check-in` and class check-ins.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

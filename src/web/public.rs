@@ -211,7 +211,8 @@ async fn signup(
     }
 }
 
-fn logged_in(
+/// A 303 to `to` that sets the session cookie of a new login.
+pub(crate) fn logged_in(
     state: &AppState,
     to: &str,
     token: &str,
