@@ -117,6 +117,17 @@ pub async fn export_clients(
     ApiQuery(params): ApiQuery<ListClients>,
 ) -> AppResult<Response> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    clients_csv(&state.db, &ctx, &scope, params).await
+}
+
+/// The CSV export of the clients matching the list filters, as a streamed response (API and pages).
+pub async fn clients_csv(
+    db: &Db,
+    ctx: &crate::audit::AuditContext,
+    scope: &ClientScope,
+    params: ListClients,
+) -> AppResult<Response> {
+    let scope = *scope;
     scope.require_front_desk()?;
     let (page, filter) = params.parse()?;
     let mut page = page.with_limit(BATCH);
@@ -131,18 +142,18 @@ pub async fn export_clients(
         })
         .map(|h| (*h).to_owned())
         .collect();
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        db.backend(),
+        ctx,
         Event::new("client.exported", "client", None),
     )
     .await?;
     txn.commit().await?;
     tracing::info!(org.id = %scope.org, "client export started");
     // State: the next page request, or None when done; the header goes first.
-    let db: Db = state.db.clone();
+    let db: Db = db.clone();
     let first =
         futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(csv_line(&header)) });
     let rest = futures_util::stream::unfold(Some(page), move |next| {
@@ -249,8 +260,19 @@ pub async fn export_client(
     Audit(ctx): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let mut scope = ClientScope::of(db, &caller).await?;
+    personal_data_download(&state.db, &ctx, &caller, id).await
+}
+
+/// The personal data export of a client as a JSON download (API and pages): owners and admins, and
+/// the person themself.
+pub async fn personal_data_download(
+    database: &Db,
+    ctx: &crate::audit::AuditContext,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> AppResult<Response> {
+    let db = database.conn();
+    let mut scope = ClientScope::of(db, caller).await?;
     match (caller.role, scope.visibility) {
         (Role::Owner | Role::Admin, _) | (Role::Client, Visibility::Own(_)) => {}
         _ => {
@@ -262,11 +284,11 @@ pub async fn export_client(
     // It is the person's own data: the export includes their medical notes.
     scope.medical = true;
     let export = personal_data(db, &scope, id).await?;
-    let txn = state.db.begin_write().await?;
+    let txn = database.begin_write().await?;
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        database.backend(),
+        ctx,
         super::client_event("client.personal_data_exported", id, Vec::new()),
     )
     .await?;
