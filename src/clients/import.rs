@@ -579,7 +579,9 @@ pub async fn import_clients(
     .await?;
     match report.import_id {
         Some(import_id) => Ok(created(format!("/api/v1/imports/{import_id}"), report)),
-        None if report.dry_run && params.dry_run.unwrap_or(false) => Ok(Json(report).into_response()),
+        None if report.dry_run && params.dry_run.unwrap_or(false) => {
+            Ok(Json(report).into_response())
+        }
         None => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response()),
     }
 }

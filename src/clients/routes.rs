@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use super::access::ClientScope;
 use super::client_event;
-use super::service;
 use super::model::{Client, ClientStatus, CreateClient, UpdateClient};
 use super::repo::{self, ClientFilter};
+use super::service;
 use crate::app::AppState;
 use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Role};

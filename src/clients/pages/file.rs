@@ -106,7 +106,10 @@ fn edit_form(c: &Client) -> FormState {
         ),
         ("tags", c.tags.join(", ")),
         ("goals", o(&c.goals)),
-        ("medical_notes", c.medical_notes.clone().flatten().unwrap_or_default()),
+        (
+            "medical_notes",
+            c.medical_notes.clone().flatten().unwrap_or_default(),
+        ),
         ("emergency_contact_name", o(&c.emergency_contact_name)),
         ("emergency_contact_phone", o(&c.emergency_contact_phone)),
         ("version", c.version.to_string()),
@@ -365,8 +368,7 @@ pub async fn update_client(
                     edit: Some(form),
                     ..Forms::default()
                 };
-                return file_page(&state, viewer, id, forms, StatusCode::PRECONDITION_FAILED)
-                    .await;
+                return file_page(&state, viewer, id, forms, StatusCode::PRECONDITION_FAILED).await;
             }
             Err(AppError::NotFound) => return Err(PageError::App(AppError::NotFound)),
             Err(e) => form.take_error(e)?,
@@ -460,7 +462,8 @@ pub async fn assign_trainer(
     require_app(&viewer)?;
     let id = parse_id(&id)?;
     let f = Fields::parse(&body);
-    let mut form = FormState::with_values([("trainer_id", f.get("trainer_id")), ("role", f.get("role"))]);
+    let mut form =
+        FormState::with_values([("trainer_id", f.get("trainer_id")), ("role", f.get("role"))]);
     let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
     match uuid::Uuid::parse_str(&f.get("trainer_id")) {
         Err(_) => form.add_error("trainer_id", "Choose a trainer."),

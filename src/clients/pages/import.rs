@@ -15,7 +15,9 @@ use crate::audit::Audit;
 use crate::clients::access::ClientScope;
 use crate::clients::import::{ImportReport, OnDuplicate, RowOutcome, run_import};
 use crate::error::AppError;
-use crate::web::page::{FormState, PageError, PageResult, Shell, Viewer, redirect_with, render_status};
+use crate::web::page::{
+    FormState, PageError, PageResult, Shell, Viewer, redirect_with, render_status,
+};
 
 /// Rows shown in the report (the counts cover all of them).
 const SHOWN: usize = 500;

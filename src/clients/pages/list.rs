@@ -311,15 +311,7 @@ pub async fn bulk_clients(
                 }
             }
         };
-        match service::update_client(
-            &state.db,
-            &ctx,
-            &scope,
-            id,
-            Some(client.version),
-            input,
-        )
-        .await
+        match service::update_client(&state.db, &ctx, &scope, id, Some(client.version), input).await
         {
             Ok(_) => done += 1,
             Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => return Err(e.into()),

@@ -135,10 +135,7 @@ pub(crate) struct Choice {
 }
 
 impl Choice {
-    fn list<'a>(
-        options: impl IntoIterator<Item = (&'a str, &'a str)>,
-        current: &str,
-    ) -> Vec<Self> {
+    fn list<'a>(options: impl IntoIterator<Item = (&'a str, &'a str)>, current: &str) -> Vec<Self> {
         options
             .into_iter()
             .map(|(value, label)| Self {
