@@ -184,10 +184,17 @@ async fn file_page(
                         .as_array()
                         .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
                         .unwrap_or_default();
+                    let action = match d["action"].as_str().unwrap_or("") {
+                        "client.created" => "Client added".to_owned(),
+                        "client.updated" => "Profile changed".to_owned(),
+                        "client.trainer_unassigned" => "Trainer removed".to_owned(),
+                        "client.personal_data_exported" => "Personal data exported".to_owned(),
+                        other => other.replace(['.', '_'], " "),
+                    };
                     if fields.is_empty() {
-                        s("action")
+                        action
                     } else {
-                        format!("{} ({})", s("action"), fields.join(", "))
+                        format!("{action}: {}", fields.join(", ").replace('_', " "))
                     }
                 }
             };
