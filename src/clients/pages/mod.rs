@@ -1,10 +1,13 @@
 //! The client pages of the staff and trainer app: the list with search, filters, bulk actions and
-//! CSV export (`list`), the client file (`file`), and the CSV import with a dry run (`import`).
+//! CSV export (`list`), the add form (`new`), the client file (`file`) and its forms (`file_forms`),
+//! and the CSV import with a dry run (`import`).
 //! Everything goes through the same scope, repositories and services as the API.
 
 mod file;
+mod file_forms;
 mod import;
 mod list;
+mod new;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -27,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/clients", get(list::list_clients))
         .route(
             "/app/clients/new",
-            get(list::new_client).post(list::create_client),
+            get(new::new_client).post(new::create_client),
         )
         .route("/app/clients/bulk", post(list::bulk_clients))
         .route("/app/clients/export.csv", get(list::export_clients))
@@ -39,18 +42,27 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/app/clients/{id}",
-            get(file::client_file).post(file::update_client),
+            get(file::client_file).post(file_forms::update_client),
         )
-        .route("/app/clients/{id}/status", post(file::change_status))
-        .route("/app/clients/{id}/consent", post(file::change_consent))
-        .route("/app/clients/{id}/trainers", post(file::assign_trainer))
+        .route("/app/clients/{id}/status", post(file_forms::change_status))
+        .route(
+            "/app/clients/{id}/consent",
+            post(file_forms::change_consent),
+        )
+        .route(
+            "/app/clients/{id}/trainers",
+            post(file_forms::assign_trainer),
+        )
         .route(
             "/app/clients/{id}/trainers/{trainer_id}/remove",
-            post(file::unassign_trainer),
+            post(file_forms::unassign_trainer),
         )
-        .route("/app/clients/{id}/notes", post(file::add_note))
-        .route("/app/clients/{id}/export.json", get(file::export_client))
-        .route("/app/clients/{id}/erase", post(file::erase_client))
+        .route("/app/clients/{id}/notes", post(file_forms::add_note))
+        .route(
+            "/app/clients/{id}/export.json",
+            get(file_forms::export_client),
+        )
+        .route("/app/clients/{id}/erase", post(file_forms::erase_client))
 }
 
 /// Client pages are for the business (trainers and above); portal users never get here.
