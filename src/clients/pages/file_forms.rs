@@ -54,18 +54,35 @@ pub async fn update_client(
         None
     });
     let version = f.get("version").parse::<i64>().ok();
+    let current = repo::get(state.db.conn(), &scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Only what the form changes is sent, so the history names the fields really changed.
+    fn diff<T: PartialEq>(new: T, old: T) -> Option<T> {
+        (new != old).then_some(new)
+    }
     let input = UpdateClient {
-        first_name: Some(f.get("first_name")),
-        last_name: Some(f.get("last_name")),
-        email: Some(f.opt("email")),
-        phone: Some(f.opt("phone")),
-        date_of_birth: Some(dob),
-        tags: Some(split_tags(&f.get("tags"))),
-        goals: Some(f.opt("goals")),
+        first_name: diff(f.get("first_name"), current.first_name),
+        last_name: diff(f.get("last_name"), current.last_name),
+        email: diff(f.opt("email"), current.email),
+        phone: diff(f.opt("phone"), current.phone),
+        date_of_birth: diff(dob, current.date_of_birth),
+        tags: diff(split_tags(&f.get("tags")), current.tags),
+        goals: diff(f.opt("goals"), current.goals),
         // Only those who see medical notes get the field, and only they may change it.
-        medical_notes: scope.medical.then(|| f.opt("medical_notes")),
-        emergency_contact_name: Some(f.opt("emergency_contact_name")),
-        emergency_contact_phone: Some(f.opt("emergency_contact_phone")),
+        medical_notes: if scope.medical {
+            diff(f.opt("medical_notes"), current.medical_notes.flatten())
+        } else {
+            None
+        },
+        emergency_contact_name: diff(
+            f.opt("emergency_contact_name"),
+            current.emergency_contact_name,
+        ),
+        emergency_contact_phone: diff(
+            f.opt("emergency_contact_phone"),
+            current.emergency_contact_phone,
+        ),
         ..UpdateClient::default()
     };
     if !form.has_errors() {

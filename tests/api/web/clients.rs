@@ -178,7 +178,9 @@ on_both_databases! {
         web.post(&format!("/app/clients/{id}"), &[("first_name", "Fresh"), ("last_name", "File"),
             ("email", "file@example.com"), ("medical_notes", "Knee"), ("version", &version)]).await
             .expect_redirect(&format!("/app/clients/{id}"));
-        web.get(&format!("/app/clients/{id}")).await.expect_text("Fresh File").expect_text("Profile saved.");
+        web.get(&format!("/app/clients/{id}")).await.expect_text("Fresh File").expect_text("Profile saved.")
+            // Only the field that changed is recorded.
+            .expect_text("Profile changed: first name</li>");
         // Consent.
         web.post(&format!("/app/clients/{id}/consent"), &[("consent_email", "yes")]).await.expect_redirect("/app/clients/");
         web.get(&format!("/app/clients/{id}")).await.expect_text("email consent given");
