@@ -117,6 +117,17 @@ pub async fn export_clients(
     ApiQuery(params): ApiQuery<ListClients>,
 ) -> AppResult<Response> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    clients_csv(&state.db, &ctx, &scope, params).await
+}
+
+/// The CSV export of the clients matching the list filters, as a streamed response (API and pages).
+pub async fn clients_csv(
+    db: &Db,
+    ctx: &crate::audit::AuditContext,
+    scope: &ClientScope,
+    params: ListClients,
+) -> AppResult<Response> {
+    let scope = *scope;
     scope.require_front_desk()?;
     let (page, filter) = params.parse()?;
     let mut page = page.with_limit(BATCH);
@@ -131,18 +142,18 @@ pub async fn export_clients(
         })
         .map(|h| (*h).to_owned())
         .collect();
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        db.backend(),
+        ctx,
         Event::new("client.exported", "client", None),
     )
     .await?;
     txn.commit().await?;
     tracing::info!(org.id = %scope.org, "client export started");
     // State: the next page request, or None when done; the header goes first.
-    let db: Db = state.db.clone();
+    let db: Db = db.clone();
     let first =
         futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(csv_line(&header)) });
     let rest = futures_util::stream::unfold(Some(page), move |next| {
@@ -249,7 +260,18 @@ pub async fn export_client(
     Audit(ctx): Audit,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let export = export_personal_data(&state.db, &caller, &ctx, id).await?;
+    personal_data_download(&state.db, &ctx, &caller, id).await
+}
+
+/// The personal data export of a client as a JSON download (API and pages): owners and admins, and
+/// the person themself.
+pub async fn personal_data_download(
+    database: &Db,
+    ctx: &AuditContext,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> AppResult<Response> {
+    let export = export_personal_data(database, caller, ctx, id).await?;
     let mut response = Json(export).into_response();
     let disposition = format!("attachment; filename=\"client-{id}.json\"");
     if let Ok(v) = HeaderValue::from_str(&disposition) {

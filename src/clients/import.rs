@@ -568,14 +568,42 @@ pub async fn import_clients(
             MAX_BYTES / 1024 / 1024
         ))
     })?;
-    let file = parse_file(&bytes)?;
+    let report = run_import(
+        &state.db,
+        &ctx,
+        &scope,
+        &bytes,
+        params.dry_run.unwrap_or(false),
+        params.on_duplicate.unwrap_or_default(),
+    )
+    .await?;
+    match report.import_id {
+        Some(import_id) => Ok(created(format!("/api/v1/imports/{import_id}"), report)),
+        None if report.dry_run && params.dry_run.unwrap_or(false) => {
+            Ok(Json(report).into_response())
+        }
+        None => Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response()),
+    }
+}
+
+/// Plans an import of a CSV file and, unless `dry_run` or any row is invalid, commits it in one
+/// transaction (API and pages). Staff and above. The report has an `import_id` exactly when
+/// something was written.
+pub async fn run_import(
+    db: &crate::db::Db,
+    ctx: &crate::audit::AuditContext,
+    scope: &ClientScope,
+    bytes: &[u8],
+    dry_run: bool,
+    on_duplicate: OnDuplicate,
+) -> AppResult<ImportReport> {
+    scope.require_front_desk()?;
+    let file = parse_file(bytes)?;
     if file.columns.contains(&Some("medical_notes")) {
         scope.require_medical()?;
     }
-    let dry_run = params.dry_run.unwrap_or(false);
-    let on_duplicate = params.on_duplicate.unwrap_or_default();
-    let txn = state.db.begin_write().await?;
-    let (plans, items) = plan(&txn, &scope, &file, on_duplicate).await?;
+    let txn = db.begin_write().await?;
+    let (plans, items) = plan(&txn, scope, &file, on_duplicate).await?;
     let count = |o: RowOutcome| items.iter().filter(|i| i.outcome == o).count();
     let mut report = ImportReport {
         dry_run: true,
@@ -590,18 +618,18 @@ pub async fn import_clients(
     };
     if dry_run {
         txn.rollback().await?;
-        return Ok(Json(report).into_response());
+        return Ok(report);
     }
     if report.errors > 0 {
         txn.rollback().await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response());
+        return Ok(report);
     }
     let import_id = new_id();
     let to_i32 = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     imports::Entity::insert(imports::ActiveModel {
         id: Set(import_id),
         organization_id: Set(scope.org.0),
-        created_by: Set(caller.user_id()),
+        created_by: Set(scope.actor_id),
         created_at: Set(now()),
         row_count: Set(to_i32(report.rows)),
         created_count: Set(to_i32(report.created)),
@@ -624,7 +652,7 @@ pub async fn import_clients(
                 let previous = serde_json::to_string(&Snapshot::from(&*model))
                     .map_err(|e| AppError::Internal(e.into()))?;
                 let after =
-                    repo::update(&txn, &scope, model.id, Some(model.version), *fields).await?;
+                    repo::update(&txn, scope, model.id, Some(model.version), *fields).await?;
                 item_rows.push(import_items::ActiveModel {
                     import_id: Set(import_id),
                     client_id: Set(model.id),
@@ -636,7 +664,7 @@ pub async fn import_clients(
             Plan::Skip | Plan::Error => {}
         }
     }
-    let ids = repo::insert_many(&txn, &scope, new_clients, "import").await?;
+    let ids = repo::insert_many(&txn, scope, new_clients, "import").await?;
     for (id, i) in ids.iter().zip(created_at_index) {
         report.items[i].client_id = Some(*id);
         item_rows.push(import_items::ActiveModel {
@@ -657,7 +685,7 @@ pub async fn import_clients(
     import_ctx.source = audit::Source::Import;
     audit::record(
         &txn,
-        state.db.backend(),
+        db.backend(),
         &import_ctx,
         Event::new("import.committed", "import", Some(import_id)),
     )
@@ -666,7 +694,7 @@ pub async fn import_clients(
     report.dry_run = false;
     report.import_id = Some(import_id);
     tracing::info!(org.id = %scope.org, import.id = %import_id, rows = report.rows, "clients imported");
-    Ok(created(format!("/api/v1/imports/{import_id}"), report))
+    Ok(report)
 }
 
 /// Reverts an import: deletes the clients it created and restores those it updated, unless any of them

@@ -9,6 +9,7 @@ pub mod notes;
 pub mod pages;
 pub mod repo;
 pub mod routes;
+pub mod service;
 
 pub use model::Client;
 

@@ -9,8 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,14 +20,12 @@ use uuid::Uuid;
 use super::access::ClientScope;
 use super::repo;
 use crate::app::AppState;
-use crate::audit::{self, Audit, Event};
+use crate::audit::Audit;
 use crate::auth::{CurrentUser, Role};
 use crate::db::entities::{client_consents, client_notes, client_status_changes, client_trainers};
-use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 use crate::http::{ApiJson, ApiQuery, created};
-use crate::validation::parse_long_text;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -99,23 +96,33 @@ pub async fn list_notes(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Page<Note>>> {
     let scope = scope_for_notes(&state, &caller, id).await?;
-    let items = client_notes::Entity::find()
+    let items = notes_of(state.db.conn(), &scope, id).await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+        total: None,
+    }))
+}
+
+/// The notes on a client (at most 1,000), pinned first, then newest first. The caller has checked
+/// that the scope sees the client.
+pub async fn notes_of(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+) -> AppResult<Vec<Note>> {
+    Ok(client_notes::Entity::find()
         .filter(client_notes::Column::OrganizationId.eq(scope.org.0))
         .filter(client_notes::Column::ClientId.eq(id))
         .order_by_desc(client_notes::Column::Pinned)
         .order_by_desc(client_notes::Column::CreatedAt)
         .order_by_desc(client_notes::Column::Id)
         .limit(1000)
-        .all(state.db.conn())
+        .all(db)
         .await?
         .into_iter()
         .map(Note::from)
-        .collect();
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-        total: None,
-    }))
+        .collect())
 }
 
 /// Adds a note to a client.
@@ -129,34 +136,9 @@ pub async fn create_note(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<CreateNote>,
 ) -> AppResult<Response> {
-    let body = match parse_long_text(&input.body, 10_000) {
-        Ok(Some(b)) => b,
-        Ok(None) => return Err(AppError::field("body", "must not be empty")),
-        Err(m) => return Err(AppError::field("body", m)),
-    };
-    let scope = scope_for_notes(&state, &caller, id).await?;
-    let model = client_notes::ActiveModel {
-        id: Set(new_id()),
-        organization_id: Set(scope.org.0),
-        client_id: Set(id),
-        author_id: Set(caller.user_id()),
-        body: Set(body),
-        pinned: Set(input.pinned.unwrap_or(false)),
-        created_at: Set(now()),
-    };
-    let txn = state.db.begin_write().await?;
-    let note = client_notes::Entity::insert(model)
-        .exec_with_returning(&txn)
-        .await?;
-    let mut event = Event::new("client_note.created", "client_note", Some(note.id))
-        .with_fields(["body", "pinned"]);
-    event.subject_client_id = Some(id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
-    txn.commit().await?;
-    Ok(created(
-        format!("/api/v1/clients/{id}/notes"),
-        Note::from(note),
-    ))
+    let scope = ClientScope::of(state.db.conn(), &caller).await?;
+    let note = super::service::add_note(&state.db, &ctx, &scope, id, input).await?;
+    Ok(created(format!("/api/v1/clients/{id}/notes"), note))
 }
 
 /// One entry of a client's timeline.

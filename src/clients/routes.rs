@@ -14,13 +14,13 @@ use super::access::ClientScope;
 use super::client_event;
 use super::model::{Client, ClientStatus, CreateClient, UpdateClient};
 use super::repo::{self, ClientFilter};
+use super::service;
 use crate::app::AppState;
 use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
-use crate::validation::parse_text;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -122,34 +122,7 @@ pub async fn create_client(
     ApiJson(input): ApiJson<CreateClient>,
 ) -> AppResult<Response> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    scope.require_editor()?;
-    if input.medical_notes.is_some() {
-        scope.require_medical()?;
-    }
-    let (fields, mut trainer_ids) = input.validate()?;
-    if let super::access::Visibility::Assigned(me) = scope.visibility
-        && !trainer_ids.contains(&me)
-    {
-        trainer_ids.insert(0, me);
-    } else if scope.visibility == super::access::Visibility::Nothing {
-        return Err(AppError::Forbidden(
-            "Your account is not linked to a trainer.".into(),
-        ));
-    }
-    let mut changed = fields.changed_names();
-    if !trainer_ids.is_empty() {
-        changed.push("trainer_ids".into());
-    }
-    let txn = state.db.begin_write().await?;
-    let client = repo::insert(&txn, &scope, fields, &trainer_ids).await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &ctx,
-        client_event("client.created", client.id, changed),
-    )
-    .await?;
-    txn.commit().await?;
+    let client = service::create_client(&state.db, &ctx, &scope, input).await?;
     Ok(created(format!("/api/v1/clients/{}", client.id), client))
 }
 
@@ -189,26 +162,8 @@ pub async fn update_client(
     ApiJson(input): ApiJson<UpdateClient>,
 ) -> AppResult<Json<Client>> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    scope.require_editor()?;
-    if input.medical_notes.is_some() {
-        scope.require_medical()?;
-    }
-    if input.user_id.is_some() {
-        scope.require_front_desk()?;
-    }
     let expected = if_match.expected(input.version)?;
-    let fields = input.validate()?;
-    let changed = fields.changed_names();
-    let txn = state.db.begin_write().await?;
-    let client = repo::update(&txn, &scope, id, expected, fields).await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &ctx,
-        client_event("client.updated", id, changed),
-    )
-    .await?;
-    txn.commit().await?;
+    let client = service::update_client(&state.db, &ctx, &scope, id, expected, input).await?;
     Ok(Json(client))
 }
 
@@ -260,23 +215,8 @@ pub async fn assign_trainer(
     ApiJson(input): ApiJson<AssignTrainer>,
 ) -> AppResult<Json<Client>> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    scope.require_front_desk()?;
-    let role = match input.role {
-        Some(r) => parse_text(&r, 40)
-            .map_err(|m| AppError::field("role", m))?
-            .to_lowercase(),
-        None => "secondary".to_owned(),
-    };
-    let txn = state.db.begin_write().await?;
-    let client = repo::assign(&txn, &scope, id, input.trainer_id, &role).await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &ctx,
-        client_event("client.trainer_assigned", id, vec!["trainer_ids".into()]),
-    )
-    .await?;
-    txn.commit().await?;
+    let client =
+        service::assign_trainer(&state.db, &ctx, &scope, id, input.trainer_id, input.role).await?;
     Ok(Json(client))
 }
 
@@ -291,17 +231,7 @@ pub async fn unassign_trainer(
     Path((id, trainer_id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<impl IntoResponse> {
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    scope.require_front_desk()?;
-    let txn = state.db.begin_write().await?;
-    repo::unassign(&txn, &scope, id, trainer_id).await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &ctx,
-        client_event("client.trainer_unassigned", id, vec!["trainer_ids".into()]),
-    )
-    .await?;
-    txn.commit().await?;
+    service::unassign_trainer(&state.db, &ctx, &scope, id, trainer_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -317,17 +247,6 @@ pub async fn erase_client(
 ) -> AppResult<impl IntoResponse> {
     caller.role.require(Role::Admin)?;
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    let txn = state.db.begin_write().await?;
-    repo::erase(&txn, &scope, id).await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &ctx,
-        client_event("client.erased", id, Vec::new()),
-    )
-    .await?;
-    txn.commit().await?;
-    state.db.purge_freed_space().await?;
-    tracing::info!(org.id = %scope.org, client.id = %id, "client erased");
+    service::erase_client(&state.db, &ctx, &scope, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
