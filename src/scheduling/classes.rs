@@ -25,10 +25,10 @@ use super::access::{ScheduleScope, Who};
 use super::sessions::{CheckIn, check_in_code, check_in_method, check_times, is_late};
 use super::{conflicts, locations};
 use crate::app::AppState;
-use crate::audit::{self, Audit, Event};
+use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{class_bookings, classes, clients};
-use crate::db::{new_id, now};
+use crate::db::{Db, new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
 use crate::http::{ApiJson, ApiQuery, created};
@@ -190,8 +190,19 @@ pub async fn create_class(
     Audit(ctx): Audit,
     ApiJson(input): ApiJson<CreateClass>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    let class = create(&state.db, &caller, &ctx, input).await?;
+    Ok(created(format!("/api/v1/classes/{}", class.id), class))
+}
+
+/// Schedules a class for a caller (the trainer must be free).
+pub async fn create(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    input: CreateClass,
+) -> AppResult<Class> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
     match scope.who {
         Who::All => {}
         Who::Trainer(t) if t == input.trainer_id => {}
@@ -225,7 +236,7 @@ pub async fn create_class(
     let Some(name) = e.into_result(name)? else {
         return Err(AppError::field("name", "is required"));
     };
-    let txn = state.db.begin_write().await?;
+    let txn = pool.begin_write().await?;
     conflicts::lock_people(&txn, &[input.trainer_id]).await?;
     let found = conflicts::find(
         &txn,
@@ -268,14 +279,13 @@ pub async fn create_class(
     .await?;
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        pool.backend(),
+        ctx,
         Event::new("class.created", "class", Some(m.id)),
     )
     .await?;
     txn.commit().await?;
-    let class = to_class(db, m).await?;
-    Ok(created(format!("/api/v1/classes/{}", class.id), class))
+    to_class(db, m).await
 }
 
 /// Parameters of `GET /classes`.
@@ -319,7 +329,15 @@ pub async fn list_classes(
     caller: CurrentUser,
     ApiQuery(p): ApiQuery<ListClasses>,
 ) -> AppResult<Json<Page<Class>>> {
-    let db = state.db.conn();
+    Ok(Json(list(state.db.conn(), &caller, p).await?))
+}
+
+/// A page of the organization's classes, with places taken and waiting.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &CurrentUser,
+    p: ListClasses,
+) -> AppResult<Page<Class>> {
     let page = PageRequest::parse(
         &SORT,
         "starts_at",
@@ -388,11 +406,11 @@ pub async fn list_classes(
             with_counts(m, booked, waitlisted)
         })
         .collect();
-    Ok(Json(Page {
+    Ok(Page {
         items,
         next_cursor: raw.next_cursor,
         total: raw.total,
-    }))
+    })
 }
 
 /// One class.
@@ -403,8 +421,12 @@ pub async fn get_class(
     caller: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Class>> {
-    let db = state.db.conn();
-    Ok(Json(to_class(db, find(db, caller.org, id).await?).await?))
+    Ok(Json(get(state.db.conn(), caller.org, id).await?))
+}
+
+/// One class of the organization, with places taken and waiting.
+pub async fn get(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<Class> {
+    to_class(db, find(db, org, id).await?).await
 }
 
 /// Cancels a class and every booking on it (staff and above, or its trainer).
@@ -531,8 +553,20 @@ pub async fn book_class(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<BookClass>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    let booking = book(&state.db, &caller, &ctx, id, input).await?;
+    Ok(created(format!("/api/v1/classes/{id}/bookings"), booking))
+}
+
+/// Books a place for a caller: booked, waitlisted with a position, or 409.
+pub async fn book(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    input: BookClass,
+) -> AppResult<Booking> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
     let client_id = match (scope.who, input.client_id) {
         (Who::Client(me), None) => me,
         (Who::Client(me), Some(c)) if c == me => me,
@@ -557,7 +591,7 @@ pub async fn book_class(
             "is not a client of this organization",
         ));
     }
-    let txn = state.db.begin_write().await?;
+    let txn = pool.begin_write().await?;
     let class = lock_class(&txn, scope.org, id).await?;
     if class.status != "scheduled" {
         return Err(AppError::conflict("This class is cancelled."));
@@ -653,12 +687,9 @@ pub async fn book_class(
         Some(m.id),
     );
     event.subject_client_id = Some(client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    audit::record(&txn, pool.backend(), ctx, event).await?;
     txn.commit().await?;
-    Ok(created(
-        format!("/api/v1/classes/{id}/bookings"),
-        to_booking(m),
-    ))
+    Ok(to_booking(m))
 }
 
 /// The roster: booked, waitlisted (in order) and cancelled. A client sees only their own booking.
@@ -669,8 +700,20 @@ pub async fn list_bookings(
     caller: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Page<Booking>>> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    Ok(Json(Page {
+        items: roster(state.db.conn(), &caller, id).await?,
+        next_cursor: None,
+        total: None,
+    }))
+}
+
+/// The roster for a caller: booked, waitlisted (in order), cancelled.
+pub async fn roster(
+    db: &impl ConnectionTrait,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> AppResult<Vec<Booking>> {
+    let scope = ScheduleScope::of(db, caller).await?;
     let class = find(db, scope.org, id).await?;
     let mut q = class_bookings::Entity::find().filter(class_bookings::Column::ClassId.eq(class.id));
     match scope.who {
@@ -696,11 +739,7 @@ pub async fn list_bookings(
         _ => 2,
     };
     items.sort_by_key(|b| (rank(b), b.position.unwrap_or(0)));
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-        total: None,
-    }))
+    Ok(items)
 }
 
 /// Cancels a booking. A booked place goes to the first client on the waitlist in the same transaction.
@@ -714,9 +753,21 @@ pub async fn cancel_booking(
     Audit(ctx): Audit,
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<impl IntoResponse> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
-    let txn = state.db.begin_write().await?;
+    cancel_place(&state.db, &caller, &ctx, id, booking_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Cancels a booking for a caller; a freed place goes to the first client on the waitlist.
+pub async fn cancel_place(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    booking_id: Uuid,
+) -> AppResult<()> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
+    let txn = pool.begin_write().await?;
     let class = lock_class(&txn, scope.org, id).await?;
     let booking = class_bookings::Entity::find_by_id(booking_id)
         .filter(class_bookings::Column::ClassId.eq(id))
@@ -758,7 +809,7 @@ pub async fn cancel_booking(
         .await?;
     let mut event = Event::new("class_booking.cancelled", "class_booking", Some(booking_id));
     event.subject_client_id = Some(booking.client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    audit::record(&txn, pool.backend(), ctx, event).await?;
     let waiting = class_bookings::Entity::find()
         .filter(class_bookings::Column::ClassId.eq(id))
         .filter(class_bookings::Column::Status.eq("waitlisted"))
@@ -785,11 +836,11 @@ pub async fn cancel_booking(
             let mut event = Event::new("class_booking.promoted", "class_booking", Some(w.id))
                 .with_fields(["status"]);
             event.subject_client_id = Some(w.client_id);
-            audit::record(&txn, state.db.backend(), &ctx, event).await?;
+            audit::record(&txn, pool.backend(), ctx, event).await?;
         }
     }
     txn.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Checks a booked client in.
@@ -803,9 +854,23 @@ pub async fn check_in_booking(
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
     ApiJson(input): ApiJson<CheckIn>,
 ) -> AppResult<Json<Booking>> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
-    let txn = state.db.begin_write().await?;
+    Ok(Json(
+        check_in_place(&state.db, &caller, &ctx, id, booking_id, &input).await?,
+    ))
+}
+
+/// Checks a booked client in, for a caller.
+pub async fn check_in_place(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    booking_id: Uuid,
+    input: &CheckIn,
+) -> AppResult<Booking> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
+    let txn = pool.begin_write().await?;
     let class = find(&txn, scope.org, id).await?;
     let booking = class_bookings::Entity::find_by_id(booking_id)
         .filter(class_bookings::Column::ClassId.eq(id))
@@ -821,7 +886,7 @@ pub async fn check_in_booking(
         Who::Client(c) if c != booking.client_id => return Err(AppError::NotFound),
         _ => {}
     }
-    let method = check_in_method(&scope, &class.check_in_code, &input)?;
+    let method = check_in_method(&scope, &class.check_in_code, input)?;
     if booking.status != "booked" {
         return Err(AppError::field(
             "status",
@@ -840,11 +905,11 @@ pub async fn check_in_booking(
         Some(booking_id),
     );
     event.subject_client_id = Some(booking.client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    audit::record(&txn, pool.backend(), ctx, event).await?;
     let m = class_bookings::Entity::find_by_id(booking_id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
-    Ok(Json(to_booking(m)))
+    Ok(to_booking(m))
 }
