@@ -277,7 +277,6 @@ struct PlaceRow {
     id: Uuid,
     client: String,
     position: Option<i32>,
-    booked_at: String,
     checked_in: Option<String>,
     late_cancel: bool,
 }
@@ -336,7 +335,6 @@ async fn render_class(
             id: p.id,
             client: names.client(&p.client_id),
             position: p.position,
-            booked_at: fmt.datetime(&p.booked_at),
             checked_in: p.checked_in_at.map(|t| fmt.time(&t)),
             late_cancel: p.late_cancel,
         };
