@@ -198,9 +198,9 @@ pub async fn create_class(
     let trainer_id = require_id(&mut e, &fields, "trainer_id");
     let location_id = parse_id(&mut e, &fields, "location_id");
     let starts_at = parse_instant(&mut e, &fields, "starts_at", viewer.shell.fmt.tz());
-    let duration = parse_number(&mut e, &fields, "duration_minutes", 15..=720);
-    let capacity = parse_number(&mut e, &fields, "capacity", 1..=500);
-    let waitlist = parse_number(&mut e, &fields, "waitlist_capacity", 0..=500);
+    let duration = parse_number(&mut e, &fields, "duration_minutes", 1..=100_000);
+    let capacity = parse_number(&mut e, &fields, "capacity", 0..=100_000);
+    let waitlist = parse_number(&mut e, &fields, "waitlist_capacity", 0..=100_000);
     let (Some(trainer_id), Some(starts_at), Some(duration), Some(capacity), Some(waitlist), true) = (
         trainer_id,
         starts_at,
@@ -227,7 +227,7 @@ pub async fn create_class(
         location_id,
         starts_at,
         ends_at: starts_at + Duration::minutes(duration),
-        capacity: i32::try_from(capacity).unwrap_or(1),
+        capacity: i32::try_from(capacity).unwrap_or(0),
         waitlist_capacity: Some(i32::try_from(waitlist).unwrap_or(0)),
     };
     match service::create(&state.db, &viewer.caller, &ctx, input).await {

@@ -140,6 +140,30 @@ fn parse_kind(e: &mut FieldErrors, raw: &str) -> SessionKind {
     }
 }
 
+/// The length in minutes: from the end time when one is given, else the length field. Only the
+/// format is checked here; the services decide what lengths are allowed.
+fn length(
+    e: &mut FieldErrors,
+    fields: &Fields,
+    starts_at: Option<chrono::DateTime<Utc>>,
+    tz: chrono_tz::Tz,
+) -> Option<i64> {
+    if fields.get("ends_at").is_empty() {
+        return parse_number(e, fields, "duration_minutes", 1..=100_000);
+    }
+    let end = parse_instant(e, fields, "ends_at", tz)?;
+    Some((end - starts_at?).num_minutes())
+}
+
+/// The field a refused length is shown on: the end time when one was given, else the length.
+fn length_field(fields: &Fields) -> &'static str {
+    if fields.get("ends_at").is_empty() {
+        "duration_minutes"
+    } else {
+        "ends_at"
+    }
+}
+
 fn overrides_of(fields: &Fields) -> BookingOverrides {
     BookingOverrides {
         allow_conflict: fields.checked("allow_conflict").then_some(true),
@@ -196,7 +220,7 @@ pub async fn create_session(
     let client_id = require_id(&mut e, &fields, "client_id");
     let location_id = parse_id(&mut e, &fields, "location_id");
     let starts_at = parse_instant(&mut e, &fields, "starts_at", tz);
-    let duration = parse_number(&mut e, &fields, "duration_minutes", 15..=720);
+    let duration = length(&mut e, &fields, starts_at, tz);
     let kind = parse_kind(&mut e, fields.get("kind"));
     let notes = Some(fields.get("notes").to_owned()).filter(|n| !n.is_empty());
     let repeat = fields.checked("repeat");
@@ -219,7 +243,7 @@ pub async fn create_session(
                         client_id,
                         location_id,
                         first_starts_at: fields.get("starts_at").to_owned(),
-                        duration_minutes: i32::try_from(duration).unwrap_or(60),
+                        duration_minutes: i32::try_from(duration).unwrap_or(i32::MAX),
                         timezone: tz.name().to_owned(),
                         rrule,
                         kind: Some(kind),
@@ -273,7 +297,8 @@ pub async fn create_session(
             &message,
         )),
         Err((error, trainer, client)) => {
-            refused(&state, viewer, form, error, trainer, client).await
+            let length_field = length_field(&fields);
+            refused(&state, viewer, form, error, trainer, client, length_field).await
         }
     }
 }
@@ -287,6 +312,7 @@ async fn refused(
     error: AppError,
     trainer: Uuid,
     client: Uuid,
+    length_field: &str,
 ) -> PageResult {
     if let AppError::Conflict { detail, conflicts } = error {
         let list = describe_conflicts(
@@ -304,7 +330,8 @@ async fn refused(
     form.take_error(rename_fields(
         error,
         &[
-            ("ends_at", "duration_minutes"),
+            ("ends_at", length_field),
+            ("duration_minutes", length_field),
             ("first_starts_at", "starts_at"),
             ("rrule", "byday"),
             ("timezone", "starts_at"),
@@ -480,7 +507,7 @@ pub async fn move_session(
     let mut form = FormState::with_values(fields.values());
     let mut e = FieldErrors::new();
     let starts_at = parse_instant(&mut e, &fields, "starts_at", viewer.shell.fmt.tz());
-    let duration = parse_number(&mut e, &fields, "duration_minutes", 15..=720);
+    let duration = length(&mut e, &fields, starts_at, viewer.shell.fmt.tz());
     let scope_choice = apply_to(&mut e, fields.get("scope"));
     let (Some(starts_at), Some(duration), true) = (starts_at, duration, e.is_empty()) else {
         form.take_error(AppError::Validation(e))?;
@@ -539,7 +566,8 @@ pub async fn move_session(
             move_refused(&state, viewer, id, form, list, StatusCode::CONFLICT).await
         }
         Err(other) => {
-            form.take_error(rename_fields(other, &[("ends_at", "duration_minutes")]))?;
+            let length_field = length_field(&fields);
+            form.take_error(rename_fields(other, &[("ends_at", length_field)]))?;
             move_refused(
                 &state,
                 viewer,

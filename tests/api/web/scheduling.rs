@@ -169,11 +169,65 @@ on_both_databases! {
                     ("trainer_id", &s.trainer_id),
                     ("client_id", &s.client_id),
                     ("starts_at", "2030-01-16T10:00"),
-                    ("duration_minutes", "5"),
+                    ("duration_minutes", "800"),
                 ],
             )
             .await;
-        bad.expect(StatusCode::UNPROCESSABLE_ENTITY).expect_text("id=\"e-duration_minutes\"");
+        bad.expect(StatusCode::UNPROCESSABLE_ENTITY)
+            .expect_text("id=\"e-duration_minutes\"")
+            .expect_text("at most 12 hours");
+        // An end time instead of a length; a bad one is shown on the end field.
+        let page = web
+            .post(
+                "/app/sessions/new",
+                &[
+                    ("trainer_id", &s.trainer_id),
+                    ("client_id", &s.client_id),
+                    ("starts_at", "2030-01-16T10:00"),
+                    ("duration_minutes", "60"),
+                    ("ends_at", "2030-01-16T10:30"),
+                ],
+            )
+            .await;
+        page.expect_redirect("/app/sessions/");
+        let short = id_of(page.location(), "/app/sessions/");
+        let stored = api_get(&app, &s.owner.token, &format!("/api/v1/sessions/{short}")).await;
+        assert_eq!(stored["ends_at"], "2030-01-16T09:30:00Z");
+        web.get("/app/sessions/new").await;
+        web.post(
+            "/app/sessions/new",
+            &[
+                ("trainer_id", &s.trainer_id),
+                ("client_id", &s.client_id),
+                ("starts_at", "2030-01-17T10:00"),
+                ("duration_minutes", "60"),
+                ("ends_at", "2030-01-17T09:00"),
+            ],
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY)
+        .expect_text("id=\"e-ends_at\"");
+
+        // Owners may book over a clash by ticking the override; staff are not offered it.
+        web.get("/app/sessions/new").await.expect_text("name=\"allow_conflict\"");
+        web.post(
+            "/app/sessions/new",
+            &[
+                ("trainer_id", &s.trainer_id),
+                ("client_id", &s.other_client_id),
+                ("starts_at", "2030-01-15T10:30"),
+                ("duration_minutes", "45"),
+                ("allow_conflict", "on"),
+            ],
+        )
+        .await
+        .expect_redirect("/app/sessions/");
+        let staff = app.add_user(&s.owner, "staff").await;
+        let desk = Web::new(&app);
+        desk.login(&staff.email).await;
+        let form = desk.get("/app/sessions/new").await;
+        form.expect(StatusCode::OK);
+        assert!(!form.body.contains("allow_conflict"));
     }
 }
 
