@@ -3,25 +3,28 @@
 //! Every rule lives in the API's service functions (`sessions::create`, `series::create`,
 //! `classes::book`, ...); these pages only read forms, call them and render the outcome.
 
+mod booking;
 mod calendar;
 mod classes;
+mod form;
+mod roster;
 mod sessions;
 mod trainers;
+
+use form::{Fields, parse_id, parse_instant, parse_number, rename_fields, require_id};
 
 use std::collections::HashMap;
 
 use axum::Router;
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::recurrence::local_to_utc;
 use crate::app::AppState;
 use crate::audit::{AuditContext, RequestOrigin};
 use crate::db::entities::{classes as class_rows, clients, trainers as trainer_rows};
-use crate::error::{AppError, FieldErrors};
+use crate::error::AppError;
 use crate::organizations::OrgId;
 use crate::web::format::Fmt;
 use crate::web::page::Viewer;
@@ -33,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/my-day", get(calendar::my_day))
         .route(
             "/app/sessions/new",
-            get(sessions::new_session).post(sessions::create_session),
+            get(booking::new_session).post(booking::create_session),
         )
         .route("/app/sessions/{id}", get(sessions::show_session))
         .route("/app/sessions/{id}/move", post(sessions::move_session))
@@ -42,15 +45,15 @@ pub fn router() -> Router<AppState> {
         .route("/app/sessions/{id}/check-in", post(sessions::check_in))
         .route("/app/classes", get(classes::list_classes))
         .route("/app/classes/new", post(classes::create_class))
-        .route("/app/classes/{id}", get(classes::show_class))
-        .route("/app/classes/{id}/bookings", post(classes::book_client))
+        .route("/app/classes/{id}", get(roster::show_class))
+        .route("/app/classes/{id}/bookings", post(roster::book_client))
         .route(
             "/app/classes/{id}/bookings/{booking_id}/cancel",
-            post(classes::cancel_booking),
+            post(roster::cancel_booking),
         )
         .route(
             "/app/classes/{id}/bookings/{booking_id}/check-in",
-            post(classes::check_in_booking),
+            post(roster::check_in_booking),
         )
         .route("/app/trainers", get(trainers::list_trainers))
         .route("/app/trainers/new", post(trainers::create_trainer))
@@ -70,140 +73,6 @@ pub fn router() -> Router<AppState> {
 /// The audit context of a change made through a page.
 fn audit_ctx(viewer: &Viewer, origin: RequestOrigin) -> AuditContext {
     AuditContext::for_caller(&viewer.caller, origin.request_id, origin.ip)
-}
-
-/// A submitted form as name/value pairs (repeated names, such as weekday checkboxes, stay apart).
-#[derive(Debug, Default)]
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
-    }
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-    fn checked(&self, name: &str) -> bool {
-        matches!(self.get(name), "on" | "true" | "1" | "yes")
-    }
-    /// The values to show again in the form (not the CSRF token).
-    fn values(&self) -> Vec<(&str, String)> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k != "csrf_token")
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect()
-    }
-}
-
-/// An id field: `None` when empty, an error on the field when malformed.
-fn parse_id(e: &mut FieldErrors, fields: &Fields, name: &str) -> Option<Uuid> {
-    let raw = fields.get(name);
-    if raw.is_empty() {
-        return None;
-    }
-    match raw.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            e.add(name, "choose one from the list");
-            None
-        }
-    }
-}
-
-/// A required id field.
-fn require_id(e: &mut FieldErrors, fields: &Fields, name: &str) -> Option<Uuid> {
-    let id = parse_id(e, fields, name);
-    if id.is_none() && fields.get(name).is_empty() {
-        e.add(name, "is required");
-    }
-    id
-}
-
-/// A `datetime-local` value (`2026-12-01T07:00`) read in the time zone `tz`.
-fn parse_local(raw: &str) -> Option<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
-        .ok()
-}
-
-/// A required `datetime-local` field as an instant, read in `tz`.
-fn parse_instant(
-    e: &mut FieldErrors,
-    fields: &Fields,
-    name: &str,
-    tz: Tz,
-) -> Option<DateTime<Utc>> {
-    let raw = fields.get(name);
-    if raw.is_empty() {
-        e.add(name, "is required");
-        return None;
-    }
-    match parse_local(raw).map(|l| local_to_utc(l, tz)) {
-        Some(Ok(t)) => Some(t),
-        Some(Err(m)) => {
-            e.add(name, m);
-            None
-        }
-        None => {
-            e.add(name, "must be a date and time");
-            None
-        }
-    }
-}
-
-/// A whole-number field within bounds.
-fn parse_number(
-    e: &mut FieldErrors,
-    fields: &Fields,
-    name: &str,
-    range: std::ops::RangeInclusive<i64>,
-) -> Option<i64> {
-    let raw = fields.get(name);
-    if raw.is_empty() {
-        e.add(name, "is required");
-        return None;
-    }
-    match raw.parse::<i64>() {
-        Ok(n) if range.contains(&n) => Some(n),
-        _ => {
-            e.add(
-                name,
-                format!("must be a number from {} to {}", range.start(), range.end()),
-            );
-            None
-        }
-    }
-}
-
-/// Renames the fields of a validation error from the API's names to the form's.
-fn rename_fields(error: AppError, names: &[(&str, &str)]) -> AppError {
-    let rename = |fields: FieldErrors| {
-        let mut out = FieldErrors::new();
-        for (field, messages) in fields.0 {
-            let to = names
-                .iter()
-                .find(|(from, _)| *from == field)
-                .map_or(field.as_str(), |(_, to)| to);
-            for m in messages {
-                out.add(to, m);
-            }
-        }
-        out
-    };
-    match error {
-        AppError::Validation(f) => AppError::Validation(rename(f)),
-        AppError::BadRequest(detail, Some(f)) => AppError::BadRequest(detail, Some(rename(f))),
-        other => other,
-    }
 }
 
 /// Display names of clients and trainers, loaded in one query each.
