@@ -558,3 +558,71 @@ on_both_databases! {
         web.get("/app/my-day").await.expect(StatusCode::OK).expect_text("Today");
     }
 }
+
+on_both_databases! {
+    async fn a_location_calendar_uses_the_location_time_zone_and_a_class_clash_is_listed(app) {
+        let (s, web) = studio(&app, "Place").await;
+        let london = create(
+            &app,
+            &s.owner.token,
+            "/api/v1/locations",
+            json!({"name": "London Loft", "timezone": "Europe/London"}),
+        )
+        .await;
+        create(
+            &app,
+            &s.owner.token,
+            "/api/v1/sessions",
+            json!({"trainer_id": s.trainer_id, "client_id": s.client_id, "location_id": london,
+                   "starts_at": "2030-01-14T09:00:00Z", "ends_at": "2030-01-14T10:00:00Z"}),
+        )
+        .await;
+        // 09:00 UTC is 09:00 in London in January (10:00 in the organization's Berlin).
+        let page = web
+            .get(&format!("/app/calendar?view=day&date=2030-01-14&location_id={london}"))
+            .await;
+        page.expect(StatusCode::OK)
+            .expect_text("Calendar of London Loft")
+            .expect_text("Europe/London")
+            .expect_text("Carl Place");
+        assert!(
+            page.body.contains("<strong>9:00") && !page.body.contains("<strong>10:00"),
+            "{}",
+            page.body
+        );
+
+        // A class over the trainer's session: the form comes back with the session listed.
+        web.get("/app/classes").await;
+        web.post(
+            "/app/classes/new",
+            &[
+                ("name", "Clashing Circuit"),
+                ("trainer_id", &s.trainer_id),
+                ("starts_at", "2030-01-14T10:30"),
+                ("duration_minutes", "60"),
+                ("capacity", "10"),
+                ("waitlist_capacity", "0"),
+            ],
+        )
+        .await
+        .expect(StatusCode::CONFLICT)
+        .expect_text("class=\"conflicts\"")
+        .expect_text("Tina Trainer")
+        .expect_text("value=\"Clashing Circuit\"");
+        // A capacity the service refuses is shown by its field.
+        web.post(
+            "/app/classes/new",
+            &[
+                ("name", "Too Big"),
+                ("trainer_id", &s.trainer_id),
+                ("starts_at", "2030-01-15T10:30"),
+                ("duration_minutes", "60"),
+                ("capacity", "9999"),
+                ("waitlist_capacity", "0"),
+            ],
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY)
+        .expect_text("id=\"e-capacity\"");
+    }
+}
