@@ -308,7 +308,7 @@ async fn refused(
     if let AppError::Conflict { detail, conflicts } = error {
         let list = describe_conflicts(
             state.db.conn(),
-            viewer.caller.org,
+            &viewer.caller,
             &viewer.shell.fmt,
             trainer,
             Some(client),

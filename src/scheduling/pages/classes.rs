@@ -237,7 +237,7 @@ pub async fn create_class(
         Err(AppError::Conflict { detail, conflicts }) => {
             let list = describe_conflicts(
                 state.db.conn(),
-                viewer.caller.org,
+                &viewer.caller,
                 &viewer.shell.fmt,
                 trainer_id,
                 None,

@@ -239,19 +239,46 @@ struct ConflictView {
 /// The conflicts of a 409 from the scheduling services, described for people.
 async fn describe_conflicts(
     db: &impl ConnectionTrait,
-    org: OrgId,
+    caller: &crate::auth::CurrentUser,
     fmt: &Fmt,
     trainer: Uuid,
     client: Option<Uuid>,
     conflicts: &[serde_json::Value],
 ) -> Result<Vec<ConflictView>, AppError> {
-    let names = Names::load(db, org, client, [trainer]).await?;
-    let class_ids: Vec<Uuid> = conflicts
-        .iter()
-        .filter(|c| c["type"] == "class")
-        .filter_map(|c| c["id"].as_str()?.parse().ok())
-        .collect();
-    let names = names.with_classes(db, org, class_ids).await?;
+    use crate::db::entities::training_sessions;
+    let scope = super::access::ScheduleScope::of(db, caller).await?;
+    let ids_of = |kind: &str| -> Vec<Uuid> {
+        conflicts
+            .iter()
+            .filter(|c| c["type"] == kind)
+            .filter_map(|c| c["id"].as_str()?.parse().ok())
+            .collect()
+    };
+    // Only the sessions the viewer may see are described (and linked); the others stay anonymous.
+    let session_ids = ids_of("session");
+    let sessions: HashMap<Uuid, training_sessions::Model> = if session_ids.is_empty() {
+        HashMap::new()
+    } else {
+        training_sessions::Entity::find()
+            .filter(super::sessions::scope_condition(&scope))
+            .filter(training_sessions::Column::Id.is_in(session_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect()
+    };
+    let names = Names::load(
+        db,
+        scope.org,
+        client
+            .into_iter()
+            .chain(sessions.values().map(|m| m.client_id)),
+        [trainer],
+    )
+    .await?
+    .with_classes(db, scope.org, ids_of("class"))
+    .await?;
     let time = |v: &serde_json::Value| {
         v.as_str()
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
@@ -270,16 +297,24 @@ async fn describe_conflicts(
             (Some(s), Some(e)) => format!("{} – {}", fmt.datetime(&s), fmt.time(&e)),
             _ => String::new(),
         };
-        let (what, href) = match c["type"].as_str() {
-            Some("class") => (
+        let (what, href) = match (c["type"].as_str(), sessions.get(&id)) {
+            (Some("class"), _) => (
                 format!(
                     "the class {}",
                     names.classes.get(&id).cloned().unwrap_or_default()
                 ),
                 format!("/app/classes/{id}"),
             ),
-            Some("booking") => ("a place in this class".to_owned(), String::new()),
-            _ => ("another session".to_owned(), format!("/app/sessions/{id}")),
+            (Some("booking"), _) => ("a place in this class".to_owned(), String::new()),
+            (_, Some(m)) => (
+                format!(
+                    "a {} session with {}",
+                    label(&m.kind),
+                    names.client(&m.client_id)
+                ),
+                format!("/app/sessions/{id}"),
+            ),
+            _ => ("another session".to_owned(), String::new()),
         };
         out.push(ConflictView {
             who,

@@ -235,7 +235,7 @@ pub async fn move_session(
             let current = service::visible(db, &scope, id).await?;
             let list = describe_conflicts(
                 db,
-                scope.org,
+                &viewer.caller,
                 &viewer.shell.fmt,
                 current.trainer_id,
                 Some(current.client_id),

@@ -156,6 +156,7 @@ on_both_databases! {
             .expect(StatusCode::CONFLICT)
             .expect_text("class=\"conflicts\"")
             .expect_text("Tina Trainer")
+            .expect_text("a personal session with Carl Booked")
             .expect_text(&format!("/app/sessions/{id}"))
             .expect_text("value=\"2030-01-15T10:30\"")
             .expect_text("value=\"45\"")
