@@ -259,15 +259,27 @@ impl Bench {
             "page-dashboard" => "/app".to_owned(),
             "page-clients" => "/app/clients".to_owned(),
             "page-clients-search" => {
-                let prefix = self.picker.pick(&self.prefixes).cloned().unwrap_or_default();
+                let prefix = self
+                    .picker
+                    .pick(&self.prefixes)
+                    .cloned()
+                    .unwrap_or_default();
                 format!("/app/clients?q={prefix}")
             }
             "page-client" => {
-                let id = self.picker.pick(&self.client_ids).cloned().unwrap_or_default();
+                let id = self
+                    .picker
+                    .pick(&self.client_ids)
+                    .cloned()
+                    .unwrap_or_default();
                 format!("/app/clients/{id}")
             }
             "page-calendar-week" => {
-                let trainer = self.picker.pick(&self.trainer_ids).cloned().unwrap_or_default();
+                let trainer = self
+                    .picker
+                    .pick(&self.trainer_ids)
+                    .cloned()
+                    .unwrap_or_default();
                 let day = today_days() - 360 + self.picker.below(720) as i64;
                 format!(
                     "/app/calendar?view=week&trainer_id={trainer}&date={}",

@@ -22,8 +22,9 @@ use crate::clients::export::export_personal_data;
 use crate::clients::repo as client_repo;
 use crate::error::AppError;
 use crate::organizations::OrgId;
+use crate::scheduling::classes::{self, BookClass};
+use crate::scheduling::sessions;
 use crate::scheduling::sessions::BookingOverrides;
-use crate::scheduling::{classes, sessions};
 use crate::web::format::Fmt;
 use crate::web::page::{PageResult, Shell, redirect_with, render};
 
@@ -176,7 +177,15 @@ pub async fn book_class(
     Form(f): Form<ActionForm>,
 ) -> PageResult {
     let back = back_to(&f.next, format!("/portal/classes/{id}"));
-    let message = match classes::book(&state.db, &ctx_of(&p, origin), &p.scope, id, None).await {
+    let message = match classes::book(
+        &state.db,
+        &p.viewer.caller,
+        &ctx_of(&p, origin),
+        id,
+        BookClass { client_id: None },
+    )
+    .await
+    {
         Ok(b) if b.status == "waitlisted" => format!(
             "The class is full: you are on the waitlist, position {}.",
             b.position.unwrap_or(0)
@@ -204,12 +213,19 @@ pub async fn cancel_booking(
         .await?
         .remove(&id)
         .ok_or(AppError::NotFound)?;
-    let message =
-        match classes::cancel(&state.db, &ctx_of(&p, origin), &p.scope, id, place.id).await {
-            Ok(()) if place.status == "waitlisted" => "You have left the waitlist.".to_owned(),
-            Ok(()) => "Your booking is cancelled.".to_owned(),
-            Err(e) => refusal(e)?,
-        };
+    let message = match classes::cancel_place(
+        &state.db,
+        &p.viewer.caller,
+        &ctx_of(&p, origin),
+        id,
+        place.id,
+    )
+    .await
+    {
+        Ok(()) if place.status == "waitlisted" => "You have left the waitlist.".to_owned(),
+        Ok(()) => "Your booking is cancelled.".to_owned(),
+        Err(e) => refusal(e)?,
+    };
     Ok(redirect_with(&state, &back, &message))
 }
 
@@ -222,8 +238,8 @@ pub async fn cancel_session(
 ) -> PageResult {
     let result = sessions::cancel(
         &state.db,
+        &p.viewer.caller,
         &ctx_of(&p, origin),
-        &p.scope,
         id,
         &BookingOverrides::default(),
     )

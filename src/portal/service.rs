@@ -1,7 +1,7 @@
 //! What the portal and the booking page read and write beyond the API's own rules: an organization's
 //! public class schedule (no client data), a client's own bookings and sessions, and a client signing
 //! up themself from the booking page. Booking and cancelling go through the same functions as the
-//! API (`scheduling::classes::{book, cancel}`, `scheduling::sessions::cancel`).
+//! API (`scheduling::classes::{book, cancel_place}`, `scheduling::sessions::cancel`).
 
 use std::collections::HashMap;
 

@@ -116,6 +116,15 @@ pub async fn get_agenda(
 ) -> AppResult<Json<Agenda>> {
     let db = state.db.conn();
     let scope = ScheduleScope::of(db, &caller).await?;
+    Ok(Json(agenda(db, &scope, &p).await?))
+}
+
+/// A trainer's or a location's day or week as the scope may see it (staff any, a trainer their own).
+pub async fn agenda(
+    db: &impl ConnectionTrait,
+    scope: &ScheduleScope,
+    p: &AgendaParams,
+) -> AppResult<Agenda> {
     let trainer = match (p.trainer_id, p.location_id, scope.who) {
         (Some(_), Some(_), _) | (None, None, _) => {
             return Err(AppError::bad_param(
@@ -146,25 +155,36 @@ pub async fn get_agenda(
             .parse()
             .unwrap_or(chrono_tz::UTC),
     };
-    let today = now().with_timezone(&tz).date_naive();
-    let day = p.date.unwrap_or(today);
-    let (first, days) = match p.view.unwrap_or_default() {
+    let (_, _, from, to) = period(tz, p.date, p.view.unwrap_or_default());
+    Ok(Agenda {
+        timezone: tz.name().to_owned(),
+        from,
+        to,
+        items: items(db, scope.org, trainer, p.location_id, from, to).await?,
+    })
+}
+
+/// The days of a day or week view around `date` (today in `tz` when absent): the first day, the
+/// number of days, and the instants the period starts and ends.
+pub fn period(
+    tz: chrono_tz::Tz,
+    date: Option<NaiveDate>,
+    view: View,
+) -> (NaiveDate, i64, DateTime<Utc>, DateTime<Utc>) {
+    let day = date.unwrap_or_else(|| now().with_timezone(&tz).date_naive());
+    let (first, days) = match view {
         View::Day => (day, 1),
         View::Week => (
             day - Duration::days(i64::from(day.weekday().num_days_from_monday())),
             7,
         ),
     };
-    let (from, to) = (
+    (
+        first,
+        days,
         local_midnight(tz, first),
         local_midnight(tz, first + Duration::days(days)),
-    );
-    Ok(Json(Agenda {
-        timezone: tz.name().to_owned(),
-        from,
-        to,
-        items: items(db, scope.org, trainer, p.location_id, from, to).await?,
-    }))
+    )
 }
 
 /// Sessions (not cancelled) and classes of a trainer or location overlapping `[from, to)`.

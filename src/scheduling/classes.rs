@@ -191,8 +191,19 @@ pub async fn create_class(
     Audit(ctx): Audit,
     ApiJson(input): ApiJson<CreateClass>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    let class = create(&state.db, &caller, &ctx, input).await?;
+    Ok(created(format!("/api/v1/classes/{}", class.id), class))
+}
+
+/// Schedules a class for a caller (the trainer must be free).
+pub async fn create(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    input: CreateClass,
+) -> AppResult<Class> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
     match scope.who {
         Who::All => {}
         Who::Trainer(t) if t == input.trainer_id => {}
@@ -226,7 +237,7 @@ pub async fn create_class(
     let Some(name) = e.into_result(name)? else {
         return Err(AppError::field("name", "is required"));
     };
-    let txn = state.db.begin_write().await?;
+    let txn = pool.begin_write().await?;
     conflicts::lock_people(&txn, &[input.trainer_id]).await?;
     let found = conflicts::find(
         &txn,
@@ -269,14 +280,13 @@ pub async fn create_class(
     .await?;
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        pool.backend(),
+        ctx,
         Event::new("class.created", "class", Some(m.id)),
     )
     .await?;
     txn.commit().await?;
-    let class = to_class(db, m).await?;
-    Ok(created(format!("/api/v1/classes/{}", class.id), class))
+    to_class(db, m).await
 }
 
 /// Parameters of `GET /classes`.
@@ -320,7 +330,15 @@ pub async fn list_classes(
     caller: CurrentUser,
     ApiQuery(p): ApiQuery<ListClasses>,
 ) -> AppResult<Json<Page<Class>>> {
-    let db = state.db.conn();
+    Ok(Json(list(state.db.conn(), &caller, p).await?))
+}
+
+/// A page of the organization's classes, with places taken and waiting.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    caller: &CurrentUser,
+    p: ListClasses,
+) -> AppResult<Page<Class>> {
     let page = PageRequest::parse(
         &SORT,
         "starts_at",
@@ -389,11 +407,11 @@ pub async fn list_classes(
             with_counts(m, booked, waitlisted)
         })
         .collect();
-    Ok(Json(Page {
+    Ok(Page {
         items,
         next_cursor: raw.next_cursor,
         total: raw.total,
-    }))
+    })
 }
 
 /// One class.
@@ -404,8 +422,12 @@ pub async fn get_class(
     caller: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Class>> {
-    let db = state.db.conn();
-    Ok(Json(to_class(db, find(db, caller.org, id).await?).await?))
+    Ok(Json(get(state.db.conn(), caller.org, id).await?))
+}
+
+/// One class of the organization, with places taken and waiting.
+pub async fn get(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<Class> {
+    to_class(db, find(db, org, id).await?).await
 }
 
 /// Cancels a class and every booking on it (staff and above, or its trainer).
@@ -532,23 +554,21 @@ pub async fn book_class(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<BookClass>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
-    let booking = book(&state.db, &ctx, &scope, id, input.client_id).await?;
+    let booking = book(&state.db, &caller, &ctx, id, input).await?;
     Ok(created(format!("/api/v1/classes/{id}/bookings"), booking))
 }
 
-/// Books a place in class `id` for `client` (left out: the caller themself, when a client) — the rules
-/// of `POST /classes/{id}/bookings`, for the API and the client portal.
+/// Books a place for a caller: booked, waitlisted with a position, or 409.
 pub async fn book(
-    db: &Db,
+    pool: &Db,
+    caller: &CurrentUser,
     ctx: &AuditContext,
-    scope: &ScheduleScope,
     id: Uuid,
-    client: Option<Uuid>,
+    input: BookClass,
 ) -> AppResult<Booking> {
-    let conn = db.conn();
-    let client_id = match (scope.who, client) {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
+    let client_id = match (scope.who, input.client_id) {
         (Who::Client(me), None) => me,
         (Who::Client(me), Some(c)) if c == me => me,
         (Who::Client(_), Some(_)) => {
@@ -564,7 +584,7 @@ pub async fn book(
     };
     let found = clients::Entity::find_by_id(client_id)
         .filter(clients::Column::OrganizationId.eq(scope.org.0))
-        .one(conn)
+        .one(db)
         .await?;
     if found.is_none_or(|c| c.erased_at.is_some()) {
         return Err(AppError::field(
@@ -572,7 +592,7 @@ pub async fn book(
             "is not a client of this organization",
         ));
     }
-    let txn = db.begin_write().await?;
+    let txn = pool.begin_write().await?;
     let class = lock_class(&txn, scope.org, id).await?;
     if class.status != "scheduled" {
         return Err(AppError::conflict("This class is cancelled."));
@@ -668,7 +688,7 @@ pub async fn book(
         Some(m.id),
     );
     event.subject_client_id = Some(client_id);
-    audit::record(&txn, db.backend(), ctx, event).await?;
+    audit::record(&txn, pool.backend(), ctx, event).await?;
     txn.commit().await?;
     Ok(to_booking(m))
 }
@@ -681,8 +701,20 @@ pub async fn list_bookings(
     caller: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Page<Booking>>> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    Ok(Json(Page {
+        items: roster(state.db.conn(), &caller, id).await?,
+        next_cursor: None,
+        total: None,
+    }))
+}
+
+/// The roster for a caller: booked, waitlisted (in order), cancelled.
+pub async fn roster(
+    db: &impl ConnectionTrait,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> AppResult<Vec<Booking>> {
+    let scope = ScheduleScope::of(db, caller).await?;
     let class = find(db, scope.org, id).await?;
     let mut q = class_bookings::Entity::find().filter(class_bookings::Column::ClassId.eq(class.id));
     match scope.who {
@@ -708,11 +740,7 @@ pub async fn list_bookings(
         _ => 2,
     };
     items.sort_by_key(|b| (rank(b), b.position.unwrap_or(0)));
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-        total: None,
-    }))
+    Ok(items)
 }
 
 /// Cancels a booking. A booked place goes to the first client on the waitlist in the same transaction.
@@ -726,22 +754,21 @@ pub async fn cancel_booking(
     Audit(ctx): Audit,
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<impl IntoResponse> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
-    cancel(&state.db, &ctx, &scope, id, booking_id).await?;
+    cancel_place(&state.db, &caller, &ctx, id, booking_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Cancels booking `booking_id` of class `id` and promotes the first waiting client — the rules of
-/// `DELETE /classes/{id}/bookings/{booking_id}`, for the API and the client portal.
-pub async fn cancel(
-    db: &Db,
+/// Cancels a booking for a caller; a freed place goes to the first client on the waitlist.
+pub async fn cancel_place(
+    pool: &Db,
+    caller: &CurrentUser,
     ctx: &AuditContext,
-    scope: &ScheduleScope,
     id: Uuid,
     booking_id: Uuid,
 ) -> AppResult<()> {
-    let txn = db.begin_write().await?;
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
+    let txn = pool.begin_write().await?;
     let class = lock_class(&txn, scope.org, id).await?;
     let booking = class_bookings::Entity::find_by_id(booking_id)
         .filter(class_bookings::Column::ClassId.eq(id))
@@ -783,7 +810,7 @@ pub async fn cancel(
         .await?;
     let mut event = Event::new("class_booking.cancelled", "class_booking", Some(booking_id));
     event.subject_client_id = Some(booking.client_id);
-    audit::record(&txn, db.backend(), ctx, event).await?;
+    audit::record(&txn, pool.backend(), ctx, event).await?;
     let waiting = class_bookings::Entity::find()
         .filter(class_bookings::Column::ClassId.eq(id))
         .filter(class_bookings::Column::Status.eq("waitlisted"))
@@ -810,7 +837,7 @@ pub async fn cancel(
             let mut event = Event::new("class_booking.promoted", "class_booking", Some(w.id))
                 .with_fields(["status"]);
             event.subject_client_id = Some(w.client_id);
-            audit::record(&txn, db.backend(), ctx, event).await?;
+            audit::record(&txn, pool.backend(), ctx, event).await?;
         }
     }
     txn.commit().await?;
@@ -828,9 +855,23 @@ pub async fn check_in_booking(
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
     ApiJson(input): ApiJson<CheckIn>,
 ) -> AppResult<Json<Booking>> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
-    let txn = state.db.begin_write().await?;
+    Ok(Json(
+        check_in_place(&state.db, &caller, &ctx, id, booking_id, &input).await?,
+    ))
+}
+
+/// Checks a booked client in, for a caller.
+pub async fn check_in_place(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    booking_id: Uuid,
+    input: &CheckIn,
+) -> AppResult<Booking> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
+    let txn = pool.begin_write().await?;
     let class = find(&txn, scope.org, id).await?;
     let booking = class_bookings::Entity::find_by_id(booking_id)
         .filter(class_bookings::Column::ClassId.eq(id))
@@ -846,7 +887,7 @@ pub async fn check_in_booking(
         Who::Client(c) if c != booking.client_id => return Err(AppError::NotFound),
         _ => {}
     }
-    let method = check_in_method(&scope, &class.check_in_code, &input)?;
+    let method = check_in_method(&scope, &class.check_in_code, input)?;
     if booking.status != "booked" {
         return Err(AppError::field(
             "status",
@@ -865,11 +906,11 @@ pub async fn check_in_booking(
         Some(booking_id),
     );
     event.subject_client_id = Some(booking.client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    audit::record(&txn, pool.backend(), ctx, event).await?;
     let m = class_bookings::Entity::find_by_id(booking_id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
-    Ok(Json(to_booking(m)))
+    Ok(to_booking(m))
 }

@@ -116,8 +116,21 @@ pub async fn trainer_feed(
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<FeedUrl>> {
+    Ok(Json(
+        rotate_trainer_feed(&state, &caller, &ctx, id, &headers).await?,
+    ))
+}
+
+/// Creates or rotates a trainer's feed for a caller (staff and above, or the trainer themself).
+pub async fn rotate_trainer_feed(
+    state: &AppState,
+    caller: &CurrentUser,
+    ctx: &crate::audit::AuditContext,
+    id: Uuid,
+    headers: &HeaderMap,
+) -> AppResult<FeedUrl> {
     let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    let scope = ScheduleScope::of(db, caller).await?;
     if crate::trainers::repo::get(db, scope.org, id)
         .await?
         .is_none()
@@ -129,7 +142,9 @@ pub async fn trainer_feed(
             "Staff, or the trainer themself.".into(),
         ));
     }
-    rotate(&state, &ctx, scope.org, "trainer", id, &headers).await
+    Ok(rotate(state, ctx, scope.org, "trainer", id, headers)
+        .await?
+        .0)
 }
 
 /// Creates or rotates a client's feed (staff and above, or the client themself).

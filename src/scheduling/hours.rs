@@ -17,10 +17,10 @@ use uuid::Uuid;
 
 use super::access::{ScheduleScope, Who};
 use crate::app::AppState;
-use crate::audit::{self, Audit, Event};
+use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{trainer_hours, trainer_time_off};
-use crate::db::new_id;
+use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::{ApiJson, created};
 use crate::organizations::OrgId;
@@ -98,10 +98,18 @@ pub async fn get_working_hours(
     caller: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<WorkingHours>> {
+    Ok(Json(working_hours(state.db.conn(), &caller, id).await?))
+}
+
+/// A trainer's working hours, for any member of the team.
+pub async fn working_hours(
+    db: &impl ConnectionTrait,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> AppResult<WorkingHours> {
     caller.role.require(crate::auth::Role::Trainer)?;
-    let db = state.db.conn();
     trainer_in_org(db, caller.org, id).await?;
-    Ok(Json(WorkingHours {
+    Ok(WorkingHours {
         hours: load(db, caller.org, id)
             .await?
             .into_iter()
@@ -111,7 +119,7 @@ pub async fn get_working_hours(
                 end: hhmm(h.end_minute),
             })
             .collect(),
-    }))
+    })
 }
 
 async fn load(
@@ -139,8 +147,20 @@ pub async fn set_working_hours(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<WorkingHours>,
 ) -> AppResult<Json<WorkingHours>> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    set_hours(&state.db, &caller, &ctx, id, &input).await?;
+    get_working_hours(State(state), caller, Path(id)).await
+}
+
+/// Replaces a trainer's working hours (owners, admins, the trainer themself).
+pub async fn set_hours(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    input: &WorkingHours,
+) -> AppResult<()> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
     trainer_in_org(db, caller.org, id).await?;
     may_manage(&scope, id)?;
     let mut e = FieldErrors::new();
@@ -168,7 +188,7 @@ pub async fn set_working_hours(
         }
     }
     e.into_result(())?;
-    let txn = state.db.begin_write().await?;
+    let txn = pool.begin_write().await?;
     trainer_hours::Entity::delete_many()
         .filter(trainer_hours::Column::OrganizationId.eq(caller.org.0))
         .filter(trainer_hours::Column::TrainerId.eq(id))
@@ -188,13 +208,13 @@ pub async fn set_working_hours(
     }
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        pool.backend(),
+        ctx,
         Event::new("trainer.working_hours_set", "trainer", Some(id)).with_fields(["working_hours"]),
     )
     .await?;
     txn.commit().await?;
-    get_working_hours(State(state), caller, Path(id)).await
+    Ok(())
 }
 
 /// A period a trainer is away.
@@ -244,20 +264,26 @@ pub async fn list_time_off(
     caller: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Vec<TimeOff>>> {
+    Ok(Json(time_off(state.db.conn(), &caller, id).await?))
+}
+
+/// A trainer's time off, soonest first, for any member of the team.
+pub async fn time_off(
+    db: &impl ConnectionTrait,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> AppResult<Vec<TimeOff>> {
     caller.role.require(crate::auth::Role::Trainer)?;
-    let db = state.db.conn();
     trainer_in_org(db, caller.org, id).await?;
-    Ok(Json(
-        trainer_time_off::Entity::find()
-            .filter(trainer_time_off::Column::OrganizationId.eq(caller.org.0))
-            .filter(trainer_time_off::Column::TrainerId.eq(id))
-            .order_by_asc(trainer_time_off::Column::StartsAt)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(to_time_off)
-            .collect(),
-    ))
+    Ok(trainer_time_off::Entity::find()
+        .filter(trainer_time_off::Column::OrganizationId.eq(caller.org.0))
+        .filter(trainer_time_off::Column::TrainerId.eq(id))
+        .order_by_asc(trainer_time_off::Column::StartsAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_time_off)
+        .collect())
 }
 
 /// Adds time off.
@@ -271,8 +297,20 @@ pub async fn create_time_off(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<CreateTimeOff>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    let t = add_time_off(&state.db, &caller, &ctx, id, input).await?;
+    Ok(created(format!("/api/v1/trainers/{id}/time-off"), t))
+}
+
+/// Adds time off (owners, admins, the trainer themself).
+pub async fn add_time_off(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    input: CreateTimeOff,
+) -> AppResult<TimeOff> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
     trainer_in_org(db, caller.org, id).await?;
     may_manage(&scope, id)?;
     if input.ends_at <= input.starts_at {
@@ -290,7 +328,7 @@ pub async fn create_time_off(
         }
         None => None,
     };
-    let txn = state.db.begin_write().await?;
+    let txn = pool.begin_write().await?;
     let m = trainer_time_off::Entity::insert(trainer_time_off::ActiveModel {
         id: Set(new_id()),
         organization_id: Set(caller.org.0),
@@ -303,16 +341,13 @@ pub async fn create_time_off(
     .await?;
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        pool.backend(),
+        ctx,
         Event::new("trainer.time_off_added", "trainer", Some(id)),
     )
     .await?;
     txn.commit().await?;
-    Ok(created(
-        format!("/api/v1/trainers/{id}/time-off"),
-        to_time_off(m),
-    ))
+    Ok(to_time_off(m))
 }
 
 /// Removes time off.
@@ -325,11 +360,23 @@ pub async fn delete_time_off(
     Audit(ctx): Audit,
     Path((id, time_off_id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<impl IntoResponse> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    remove_time_off(&state.db, &caller, &ctx, id, time_off_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes time off (owners, admins, the trainer themself).
+pub async fn remove_time_off(
+    pool: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    time_off_id: Uuid,
+) -> AppResult<()> {
+    let db = pool.conn();
+    let scope = ScheduleScope::of(db, caller).await?;
     trainer_in_org(db, caller.org, id).await?;
     may_manage(&scope, id)?;
-    let txn = state.db.begin_write().await?;
+    let txn = pool.begin_write().await?;
     let r = trainer_time_off::Entity::delete_many()
         .filter(trainer_time_off::Column::OrganizationId.eq(caller.org.0))
         .filter(trainer_time_off::Column::TrainerId.eq(id))
@@ -341,13 +388,13 @@ pub async fn delete_time_off(
     }
     audit::record(
         &txn,
-        state.db.backend(),
-        &ctx,
+        pool.backend(),
+        ctx,
         Event::new("trainer.time_off_removed", "trainer", Some(id)),
     )
     .await?;
     txn.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Checks that `[start, end)` lies within the trainer's working hours (in `tz`) and outside their time

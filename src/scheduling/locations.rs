@@ -144,20 +144,24 @@ pub async fn list_locations(
     State(state): State<AppState>,
     caller: CurrentUser,
 ) -> AppResult<Json<Page<Location>>> {
-    let items = locations::Entity::find()
-        .filter(Column::OrganizationId.eq(caller.org.0))
-        .order_by_asc(Column::Name)
-        .order_by_asc(Column::Id)
-        .all(state.db.conn())
-        .await?
-        .into_iter()
-        .map(Location::from)
-        .collect();
     Ok(Json(Page {
-        items,
+        items: all(state.db.conn(), caller.org).await?,
         next_cursor: None,
         total: None,
     }))
+}
+
+/// Every location of the organization, by name.
+pub async fn all(db: &impl ConnectionTrait, org: OrgId) -> AppResult<Vec<Location>> {
+    Ok(locations::Entity::find()
+        .filter(Column::OrganizationId.eq(org.0))
+        .order_by_asc(Column::Name)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Location::from)
+        .collect())
 }
 
 /// Adds a location (owner, admin).

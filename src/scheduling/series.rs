@@ -24,10 +24,10 @@ use super::sessions::{
 };
 use super::{conflicts, hours};
 use crate::app::AppState;
-use crate::audit::{self, Audit, Event};
+use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{session_series, training_sessions};
-use crate::db::{new_id, now};
+use crate::db::{Db, new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::http::{ApiJson, ApiQuery, created};
 use crate::organizations::model::parse_timezone;
@@ -161,8 +161,22 @@ pub async fn create_series(
     ApiQuery(overrides): ApiQuery<BookingOverrides>,
     ApiJson(input): ApiJson<CreateSeries>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    let body = create(&state.db, &caller, &ctx, input, &overrides).await?;
+    Ok(created(
+        format!("/api/v1/session-series/{}", body.series.id),
+        body,
+    ))
+}
+
+/// Creates a series for a caller: every occurrence is checked before anything is written.
+pub async fn create(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    input: CreateSeries,
+    overrides: &BookingOverrides,
+) -> AppResult<SeriesWithSessions> {
+    let scope = ScheduleScope::of(db.conn(), caller).await?;
     match scope.who {
         Who::All => {}
         Who::Trainer(t) if t == input.trainer_id => {}
@@ -220,7 +234,7 @@ pub async fn create_series(
         ends_at: first_utc + duration,
     };
 
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     check_parties(&txn, scope.org, &probe).await?;
     conflicts::lock_people(&txn, &[input.trainer_id, input.client_id]).await?;
     let mut clashes = Vec::new();
@@ -306,16 +320,12 @@ pub async fn create_series(
     let mut event = Event::new("session_series.created", "session_series", Some(series.id))
         .with_fields(["rrule", "first_starts_at"]);
     event.subject_client_id = Some(input.client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    audit::record(&txn, db.backend(), ctx, event).await?;
     txn.commit().await?;
-    let body = SeriesWithSessions {
+    Ok(SeriesWithSessions {
         series: series.into(),
         sessions,
-    };
-    Ok(created(
-        format!("/api/v1/session-series/{}", body.series.id),
-        body,
-    ))
+    })
 }
 
 /// A series and its sessions.

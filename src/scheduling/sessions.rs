@@ -425,8 +425,19 @@ pub async fn create_session(
     ApiQuery(overrides): ApiQuery<BookingOverrides>,
     ApiJson(input): ApiJson<CreateSession>,
 ) -> AppResult<Response> {
-    let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &caller).await?;
+    let session = create(&state.db, &caller, &ctx, input, &overrides).await?;
+    Ok(created(format!("/api/v1/sessions/{}", session.id), session))
+}
+
+/// Books a session for a caller: who may book, the fields, then [`book`] (conflicts, working hours).
+pub async fn create(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    input: CreateSession,
+    overrides: &BookingOverrides,
+) -> AppResult<Session> {
+    let scope = ScheduleScope::of(db.conn(), caller).await?;
     may_book(&scope, input.trainer_id)?;
     let mut e = FieldErrors::new();
     check_times(&mut e, input.starts_at, input.ends_at);
@@ -442,17 +453,16 @@ pub async fn create_session(
         starts_at: input.starts_at,
         ends_at: input.ends_at,
     };
-    let session = book(
-        &state.db,
+    book(
+        db,
         &scope,
-        &ctx,
+        ctx,
         &b,
         input.kind.unwrap_or(SessionKind::Personal),
         notes,
-        &overrides,
+        overrides,
     )
-    .await?;
-    Ok(created(format!("/api/v1/sessions/{}", session.id), session))
+    .await
 }
 
 /// Checks and writes one booking in its own transaction.
@@ -589,7 +599,8 @@ pub async fn list_sessions(
     )?))
 }
 
-async fn visible(
+/// One session the scope sees (404 otherwise).
+pub async fn visible(
     db: &impl ConnectionTrait,
     scope: &ScheduleScope,
     id: Uuid,
@@ -674,32 +685,47 @@ pub async fn update_session(
     ApiQuery(overrides): ApiQuery<BookingOverrides>,
     ApiJson(input): ApiJson<UpdateSession>,
 ) -> AppResult<Json<Session>> {
-    let scope = ScheduleScope::of(state.db.conn(), &caller).await?;
+    Ok(Json(
+        update(&state.db, &caller, &ctx, id, if_match, input, &overrides).await?,
+    ))
+}
+
+/// Moves or changes a session (and, by `overrides.apply_to`, other sessions of its series) for a caller.
+pub async fn update(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateSession,
+    overrides: &BookingOverrides,
+) -> AppResult<Session> {
+    let scope = ScheduleScope::of(db.conn(), caller).await?;
     if matches!(scope.who, Who::Client(_) | Who::Nobody) {
         return Err(AppError::Forbidden(
             "Clients cancel with POST /sessions/{id}/cancel.".into(),
         ));
     }
     let expected = if_match.expected(input.version)?;
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     let current = visible(&txn, &scope, id).await?;
     if expected.is_some_and(|v| v != current.version) {
         return Err(AppError::PreconditionFailed {
             current_version: current.version,
         });
     }
-    let changed = super::series::apply(&txn, &scope, current, input, &overrides).await?;
+    let changed = super::series::apply(&txn, &scope, current, input, overrides).await?;
     for m in &changed {
         let mut event = Event::new("session.updated", "session", Some(m.id));
         event.subject_client_id = Some(m.client_id);
-        audit::record(&txn, state.db.backend(), &ctx, event).await?;
+        audit::record(&txn, db.backend(), ctx, event).await?;
     }
     txn.commit().await?;
     let m = changed
         .into_iter()
         .find(|m| m.id == id)
         .ok_or(AppError::NotFound)?;
-    Ok(Json(to_session(&scope, m)))
+    Ok(to_session(&scope, m))
 }
 
 /// Applies a change to one session inside the caller's transaction.
@@ -803,27 +829,26 @@ pub async fn cancel_session(
     Path(id): Path<Uuid>,
     ApiQuery(options): ApiQuery<BookingOverrides>,
 ) -> AppResult<Json<Session>> {
+    Ok(Json(cancel(&state.db, &caller, &ctx, id, &options).await?))
+}
+
+/// Cancels a session (and, by `options.apply_to`, other sessions of its series) for a caller.
+pub async fn cancel(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    options: &BookingOverrides,
+) -> AppResult<Session> {
     if options.allow_conflict.is_some() || options.allow_outside_hours.is_some() {
         return Err(AppError::bad_param(
             "allow_conflict",
             "does not apply to cancelling",
         ));
     }
-    let scope = ScheduleScope::of(state.db.conn(), &caller).await?;
-    Ok(Json(cancel(&state.db, &ctx, &scope, id, &options).await?))
-}
-
-/// Cancels session `id` (with `options.apply_to`, more of its series) as `scope` sees it — the rules
-/// of `POST /sessions/{id}/cancel`, for the API and the client portal.
-pub async fn cancel(
-    db: &Db,
-    ctx: &AuditContext,
-    scope: &ScheduleScope,
-    id: Uuid,
-    options: &BookingOverrides,
-) -> AppResult<Session> {
+    let scope = ScheduleScope::of(db.conn(), caller).await?;
     let txn = db.begin_write().await?;
-    let current = visible(&txn, scope, id).await?;
+    let current = visible(&txn, &scope, id).await?;
     if matches!(scope.who, Who::Client(_)) {
         let o = org_repo::get(&txn, scope.org)
             .await?
@@ -846,7 +871,7 @@ pub async fn cancel(
     };
     let as_desk = ScheduleScope {
         who: Who::All,
-        ..*scope
+        ..scope
     };
     let changed = super::series::apply(&txn, &as_desk, current, input, options).await?;
     for m in &changed {
@@ -860,7 +885,7 @@ pub async fn cancel(
         .into_iter()
         .find(|m| m.id == id)
         .ok_or(AppError::NotFound)?;
-    Ok(to_session(scope, m))
+    Ok(to_session(&scope, m))
 }
 
 /// `POST /sessions/{id}/check-in` and class check-ins.
@@ -912,10 +937,21 @@ pub async fn check_in_session(
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<CheckIn>,
 ) -> AppResult<Json<Session>> {
-    let scope = ScheduleScope::of(state.db.conn(), &caller).await?;
-    let txn = state.db.begin_write().await?;
+    Ok(Json(check_in(&state.db, &caller, &ctx, id, &input).await?))
+}
+
+/// Checks a session's client in, for a caller.
+pub async fn check_in(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+    input: &CheckIn,
+) -> AppResult<Session> {
+    let scope = ScheduleScope::of(db.conn(), caller).await?;
+    let txn = db.begin_write().await?;
     let current = visible(&txn, &scope, id).await?;
-    let method = check_in_method(&scope, &current.check_in_code, &input)?;
+    let method = check_in_method(&scope, &current.check_in_code, input)?;
     if current.status != "scheduled" && current.status != "completed" {
         return Err(AppError::field(
             "status",
@@ -934,7 +970,7 @@ pub async fn check_in_session(
     let m = visible(&txn, &scope, id).await?;
     let mut event = Event::new("session.checked_in", "session", Some(id));
     event.subject_client_id = Some(m.client_id);
-    audit::record(&txn, state.db.backend(), &ctx, event).await?;
+    audit::record(&txn, db.backend(), ctx, event).await?;
     txn.commit().await?;
-    Ok(Json(to_session(&scope, m)))
+    Ok(to_session(&scope, m))
 }

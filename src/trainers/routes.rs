@@ -14,6 +14,7 @@ use super::model::{CreateTrainer, Trainer, UpdateTrainer};
 use super::repo;
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
+use crate::db::Db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
@@ -92,15 +93,21 @@ pub async fn create_trainer(
     caller: CurrentUser,
     ApiJson(input): ApiJson<CreateTrainer>,
 ) -> AppResult<Response> {
+    let trainer = create(&state.db, &caller, input).await?;
+    Ok(created(format!("/api/v1/trainers/{}", trainer.id), trainer))
+}
+
+/// Adds a trainer (owners and admins).
+pub async fn create(db: &Db, caller: &CurrentUser, input: CreateTrainer) -> AppResult<Trainer> {
     caller.role.require(Role::Admin)?;
-    let org = org_repo::get(state.db.conn(), caller.org)
+    let org = org_repo::get(db.conn(), caller.org)
         .await?
         .ok_or(AppError::NotFound)?;
     let fields = input.validate(&org.currency)?;
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     let trainer = repo::insert(&txn, caller.org, fields).await?;
     txn.commit().await?;
-    Ok(created(format!("/api/v1/trainers/{}", trainer.id), trainer))
+    Ok(trainer)
 }
 
 /// One trainer.
@@ -136,13 +143,24 @@ pub async fn update_trainer(
     if_match: IfMatch,
     ApiJson(input): ApiJson<UpdateTrainer>,
 ) -> AppResult<Json<Trainer>> {
+    Ok(Json(update(&state.db, &caller, id, if_match, input).await?))
+}
+
+/// Changes a trainer (owners and admins) at the expected version.
+pub async fn update(
+    db: &Db,
+    caller: &CurrentUser,
+    id: Uuid,
+    if_match: IfMatch,
+    input: UpdateTrainer,
+) -> AppResult<Trainer> {
     caller.role.require(Role::Admin)?;
     let expected = if_match.expected(input.version)?;
     let fields = input.validate()?;
-    let txn = state.db.begin_write().await?;
+    let txn = db.begin_write().await?;
     let trainer = repo::update(&txn, caller.org, id, expected, fields).await?;
     txn.commit().await?;
-    Ok(Json(trainer))
+    Ok(trainer)
 }
 
 /// Removes a trainer and their client assignments.

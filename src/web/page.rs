@@ -145,7 +145,8 @@ impl Shell {
                 ("/app/trainers", "Trainers"),
             ],
             Role::Trainer => &[
-                ("/app", "My day"),
+                ("/app/my-day", "My day"),
+                ("/app", "Dashboard"),
                 ("/app/clients", "My clients"),
                 ("/app/calendar", "My calendar"),
                 ("/app/classes", "Classes"),

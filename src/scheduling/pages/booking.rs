@@ -1,0 +1,339 @@
+//! `/app/sessions/new`: books one session, or a weekly series (through the series service).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::{Duration, NaiveDate, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    Choice, ConflictView, Fields, audit_ctx, client_choices, describe_conflicts, location_choices,
+    parse_id, parse_instant, parse_number, rename_fields, require_id, trainer_choices,
+};
+use crate::app::AppState;
+use crate::audit::RequestOrigin;
+use crate::auth::Role;
+use crate::error::{AppError, FieldErrors};
+use crate::scheduling::access::{ScheduleScope, Who};
+use crate::scheduling::series::{self, CreateSeries};
+use crate::scheduling::sessions::{self as service, BookingOverrides, CreateSession, SessionKind};
+use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
+
+const WEEKDAYS: [(&str, &str); 7] = [
+    ("MO", "Mon"),
+    ("TU", "Tue"),
+    ("WE", "Wed"),
+    ("TH", "Thu"),
+    ("FR", "Fri"),
+    ("SA", "Sat"),
+    ("SU", "Sun"),
+];
+
+#[derive(Template)]
+#[template(path = "scheduling/session_new.html")]
+struct NewSessionPage {
+    shell: Shell,
+    form: FormState,
+    trainers: Vec<Choice>,
+    clients: Vec<Choice>,
+    locations: Vec<Choice>,
+    weekdays: Vec<(&'static str, &'static str, bool)>,
+    conflicts: Vec<ConflictView>,
+    may_override: bool,
+    tz_hint: String,
+}
+
+/// Prefills of the new-session form.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewQuery {
+    trainer_id: Option<String>,
+    client_id: Option<String>,
+    starts_at: Option<String>,
+}
+
+async fn render_new(
+    state: &AppState,
+    viewer: Viewer,
+    form: FormState,
+    conflicts: Vec<ConflictView>,
+    status: StatusCode,
+) -> PageResult {
+    let db = state.db.conn();
+    let scope = ScheduleScope::of(db, &viewer.caller).await?;
+    let mut trainers = trainer_choices(db, scope.org).await?;
+    if let Who::Trainer(me) = scope.who {
+        trainers.retain(|t| t.value == me.to_string());
+    }
+    let chosen: Vec<String> = form
+        .value("byday_list")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let page = NewSessionPage {
+        trainers,
+        clients: client_choices(db, &viewer).await?,
+        locations: location_choices(db, scope.org).await?,
+        weekdays: WEEKDAYS
+            .iter()
+            .map(|(code, name)| (*code, *name, chosen.iter().any(|c| c == code)))
+            .collect(),
+        conflicts,
+        may_override: scope.may_override(),
+        tz_hint: format!("Local time, {}", viewer.shell.fmt.tz().name()),
+        form,
+        shell: viewer.shell,
+    };
+    render_status(status, &page)
+}
+
+/// `GET /app/sessions/new`.
+pub async fn new_session(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<NewQuery>,
+) -> PageResult {
+    viewer.require(Role::Trainer)?;
+    let scope = ScheduleScope::of(state.db.conn(), &viewer.caller).await?;
+    let tomorrow = (Utc::now() + Duration::days(1))
+        .with_timezone(&viewer.shell.fmt.tz())
+        .date_naive();
+    let mut form = FormState::with_values([
+        ("duration_minutes", "60".to_owned()),
+        ("kind", "personal".to_owned()),
+        ("interval", "1".to_owned()),
+        ("ends", "count".to_owned()),
+        ("count", "8".to_owned()),
+        (
+            "starts_at",
+            q.starts_at
+                .unwrap_or_else(|| format!("{}T09:00", tomorrow.format("%Y-%m-%d"))),
+        ),
+        ("client_id", q.client_id.unwrap_or_default()),
+        ("trainer_id", q.trainer_id.unwrap_or_default()),
+    ]);
+    if let Who::Trainer(me) = scope.who {
+        form.set("trainer_id", me.to_string());
+    }
+    render_new(&state, viewer, form, Vec::new(), StatusCode::OK).await
+}
+
+fn parse_kind(e: &mut FieldErrors, raw: &str) -> SessionKind {
+    match raw {
+        "" | "personal" => SessionKind::Personal,
+        "online" => SessionKind::Online,
+        "assessment" => SessionKind::Assessment,
+        _ => {
+            e.add("kind", "choose one from the list");
+            SessionKind::Personal
+        }
+    }
+}
+
+/// The length in minutes: from the end time when one is given, else the length field. Only the
+/// format is checked here; the services decide what lengths are allowed.
+pub(super) fn length(
+    e: &mut FieldErrors,
+    fields: &Fields,
+    starts_at: Option<chrono::DateTime<Utc>>,
+    tz: chrono_tz::Tz,
+) -> Option<i64> {
+    if fields.get("ends_at").is_empty() {
+        return parse_number(e, fields, "duration_minutes", 1..=100_000);
+    }
+    let end = parse_instant(e, fields, "ends_at", tz)?;
+    Some((end - starts_at?).num_minutes())
+}
+
+/// The field a refused length is shown on: the end time when one was given, else the length.
+pub(super) fn length_field(fields: &Fields) -> &'static str {
+    if fields.get("ends_at").is_empty() {
+        "duration_minutes"
+    } else {
+        "ends_at"
+    }
+}
+
+pub(super) fn overrides_of(fields: &Fields) -> BookingOverrides {
+    BookingOverrides {
+        allow_conflict: fields.checked("allow_conflict").then_some(true),
+        allow_outside_hours: fields.checked("allow_outside_hours").then_some(true),
+        apply_to: None,
+    }
+}
+
+/// The weekly rule of the recurrence fields (the RRULE subset the series API accepts).
+fn weekly_rule(e: &mut FieldErrors, fields: &Fields) -> Option<String> {
+    let days = fields.all("byday");
+    if days.is_empty() {
+        e.add("byday", "choose at least one weekday");
+    }
+    if days
+        .iter()
+        .any(|d| !WEEKDAYS.iter().any(|(code, _)| code == d))
+    {
+        e.add("byday", "choose weekdays from the list");
+    }
+    let interval = parse_number(e, fields, "interval", 1..=52);
+    let end = match fields.get("ends") {
+        "until" => match NaiveDate::parse_from_str(fields.get("until"), "%Y-%m-%d") {
+            Ok(d) => Some(format!("UNTIL={}", d.format("%Y%m%d"))),
+            Err(_) => {
+                e.add("until", "must be a date");
+                None
+            }
+        },
+        _ => parse_number(e, fields, "count", 1..=730).map(|n| format!("COUNT={n}")),
+    };
+    Some(format!(
+        "FREQ=WEEKLY;INTERVAL={};BYDAY={};{}",
+        interval?,
+        days.join(","),
+        end?
+    ))
+}
+
+/// `POST /app/sessions/new`: books one session, or a weekly series when "repeat" is ticked.
+pub async fn create_session(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    origin: RequestOrigin,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> PageResult {
+    viewer.require(Role::Trainer)?;
+    let fields = Fields(raw);
+    let mut form = FormState::with_values(fields.values());
+    form.set("byday_list", fields.all("byday").join(","));
+    let tz = viewer.shell.fmt.tz();
+    let mut e = FieldErrors::new();
+    let trainer_id = require_id(&mut e, &fields, "trainer_id");
+    let client_id = require_id(&mut e, &fields, "client_id");
+    let location_id = parse_id(&mut e, &fields, "location_id");
+    let starts_at = parse_instant(&mut e, &fields, "starts_at", tz);
+    let duration = length(&mut e, &fields, starts_at, tz);
+    let kind = parse_kind(&mut e, fields.get("kind"));
+    let notes = Some(fields.get("notes").to_owned()).filter(|n| !n.is_empty());
+    let repeat = fields.checked("repeat");
+    let rule = if repeat {
+        weekly_rule(&mut e, &fields)
+    } else {
+        None
+    };
+    let ctx = audit_ctx(&viewer, origin);
+    let overrides = overrides_of(&fields);
+    let outcome = match (trainer_id, client_id, starts_at, duration, e.is_empty()) {
+        (Some(trainer_id), Some(client_id), Some(starts_at), Some(duration), true) => {
+            if let Some(rrule) = rule {
+                series::create(
+                    &state.db,
+                    &viewer.caller,
+                    &ctx,
+                    CreateSeries {
+                        trainer_id,
+                        client_id,
+                        location_id,
+                        first_starts_at: fields.get("starts_at").to_owned(),
+                        duration_minutes: i32::try_from(duration).unwrap_or(i32::MAX),
+                        timezone: tz.name().to_owned(),
+                        rrule,
+                        kind: Some(kind),
+                        notes,
+                    },
+                    &overrides,
+                )
+                .await
+                .map(|s| {
+                    let n = s.sessions.len();
+                    let first = s.sessions.first().map(|x| x.id).unwrap_or_default();
+                    (first, format!("Booked a series of {n} sessions."))
+                })
+            } else {
+                service::create(
+                    &state.db,
+                    &viewer.caller,
+                    &ctx,
+                    CreateSession {
+                        trainer_id,
+                        client_id,
+                        location_id,
+                        starts_at,
+                        ends_at: starts_at + Duration::minutes(duration),
+                        kind: Some(kind),
+                        notes,
+                    },
+                    &overrides,
+                )
+                .await
+                .map(|s| (s.id, "Session booked.".to_owned()))
+            }
+            .map_err(|e| (e, trainer_id, client_id))
+        }
+        _ => {
+            form.take_error(AppError::Validation(e))?;
+            return render_new(
+                &state,
+                viewer,
+                form,
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match outcome {
+        Ok((id, message)) => Ok(redirect_with(
+            &state,
+            &format!("/app/sessions/{id}"),
+            &message,
+        )),
+        Err((error, trainer, client)) => {
+            let length_field = length_field(&fields);
+            refused(&state, viewer, form, error, trainer, client, length_field).await
+        }
+    }
+}
+
+/// Re-renders the new-session form after the service refused: conflicts in their box (409), other
+/// problems by field (422).
+async fn refused(
+    state: &AppState,
+    viewer: Viewer,
+    mut form: FormState,
+    error: AppError,
+    trainer: Uuid,
+    client: Uuid,
+    length_field: &str,
+) -> PageResult {
+    if let AppError::Conflict { detail, conflicts } = error {
+        let list = describe_conflicts(
+            state.db.conn(),
+            &viewer.caller,
+            &viewer.shell.fmt,
+            trainer,
+            Some(client),
+            &conflicts,
+        )
+        .await?;
+        form.message = Some(detail);
+        return render_new(state, viewer, form, list, StatusCode::CONFLICT).await;
+    }
+    form.take_error(rename_fields(
+        error,
+        &[
+            ("ends_at", length_field),
+            ("duration_minutes", length_field),
+            ("first_starts_at", "starts_at"),
+            ("rrule", "byday"),
+            ("timezone", "starts_at"),
+        ],
+    ))?;
+    render_new(
+        state,
+        viewer,
+        form,
+        Vec::new(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}

@@ -1,0 +1,337 @@
+//! The scheduling pages of the staff and trainer app: the calendar and "my day", sessions (with
+//! recurring series), group classes with their rosters, and trainers with their working hours.
+//! Every rule lives in the API's service functions (`sessions::create`, `series::create`,
+//! `classes::book`, ...); these pages only read forms, call them and render the outcome.
+
+mod booking;
+mod calendar;
+mod classes;
+mod form;
+mod roster;
+mod sessions;
+mod trainers;
+
+use form::{Fields, parse_id, parse_instant, parse_number, rename_fields, require_id};
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::audit::{AuditContext, RequestOrigin};
+use crate::db::entities::{classes as class_rows, clients, trainers as trainer_rows};
+use crate::error::AppError;
+use crate::organizations::OrgId;
+use crate::web::format::Fmt;
+use crate::web::page::Viewer;
+
+/// The pages of this domain.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app/calendar", get(calendar::show_calendar))
+        .route("/app/my-day", get(calendar::my_day))
+        .route(
+            "/app/sessions/new",
+            get(booking::new_session).post(booking::create_session),
+        )
+        .route("/app/sessions/{id}", get(sessions::show_session))
+        .route("/app/sessions/{id}/move", post(sessions::move_session))
+        .route("/app/sessions/{id}/cancel", post(sessions::cancel_session))
+        .route("/app/sessions/{id}/status", post(sessions::set_status))
+        .route("/app/sessions/{id}/check-in", post(sessions::check_in))
+        .route("/app/classes", get(classes::list_classes))
+        .route("/app/classes/new", post(classes::create_class))
+        .route("/app/classes/{id}", get(roster::show_class))
+        .route("/app/classes/{id}/bookings", post(roster::book_client))
+        .route(
+            "/app/classes/{id}/bookings/{booking_id}/cancel",
+            post(roster::cancel_booking),
+        )
+        .route(
+            "/app/classes/{id}/bookings/{booking_id}/check-in",
+            post(roster::check_in_booking),
+        )
+        .route("/app/trainers", get(trainers::list_trainers))
+        .route("/app/trainers/new", post(trainers::create_trainer))
+        .route(
+            "/app/trainers/{id}",
+            get(trainers::show_trainer).post(trainers::update_trainer),
+        )
+        .route("/app/trainers/{id}/hours", post(trainers::set_hours))
+        .route("/app/trainers/{id}/time-off", post(trainers::add_time_off))
+        .route(
+            "/app/trainers/{id}/time-off/{time_off_id}/delete",
+            post(trainers::delete_time_off),
+        )
+        .route("/app/trainers/{id}/feed", post(trainers::calendar_feed))
+}
+
+/// The audit context of a change made through a page.
+fn audit_ctx(viewer: &Viewer, origin: RequestOrigin) -> AuditContext {
+    AuditContext::for_caller(&viewer.caller, origin.request_id, origin.ip)
+}
+
+/// Display names of clients and trainers, loaded in one query each.
+#[derive(Debug, Default, Clone)]
+struct Names {
+    clients: HashMap<Uuid, String>,
+    trainers: HashMap<Uuid, String>,
+    classes: HashMap<Uuid, String>,
+}
+
+impl Names {
+    async fn load(
+        db: &impl ConnectionTrait,
+        org: OrgId,
+        client_ids: impl IntoIterator<Item = Uuid>,
+        trainer_ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<Self, AppError> {
+        let mut out = Self::default();
+        let client_ids: Vec<Uuid> = client_ids.into_iter().collect();
+        if !client_ids.is_empty() {
+            for c in clients::Entity::find()
+                .filter(clients::Column::OrganizationId.eq(org.0))
+                .filter(clients::Column::Id.is_in(client_ids))
+                .all(db)
+                .await?
+            {
+                let name = if c.erased_at.is_some() {
+                    "(erased client)".to_owned()
+                } else {
+                    format!("{} {}", c.first_name, c.last_name)
+                };
+                out.clients.insert(c.id, name);
+            }
+        }
+        let trainer_ids: Vec<Uuid> = trainer_ids.into_iter().collect();
+        if !trainer_ids.is_empty() {
+            for t in trainer_rows::Entity::find()
+                .filter(trainer_rows::Column::OrganizationId.eq(org.0))
+                .filter(trainer_rows::Column::Id.is_in(trainer_ids))
+                .all(db)
+                .await?
+            {
+                out.trainers
+                    .insert(t.id, format!("{} {}", t.first_name, t.last_name));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn with_classes(
+        mut self,
+        db: &impl ConnectionTrait,
+        org: OrgId,
+        ids: Vec<Uuid>,
+    ) -> Result<Self, AppError> {
+        if !ids.is_empty() {
+            for c in class_rows::Entity::find()
+                .filter(class_rows::Column::OrganizationId.eq(org.0))
+                .filter(class_rows::Column::Id.is_in(ids))
+                .all(db)
+                .await?
+            {
+                self.classes.insert(c.id, c.name);
+            }
+        }
+        Ok(self)
+    }
+
+    fn client(&self, id: &Uuid) -> String {
+        self.clients
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "a client".to_owned())
+    }
+
+    fn trainer(&self, id: &Uuid) -> String {
+        self.trainers
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "a trainer".to_owned())
+    }
+}
+
+/// One choice of a `<select>`.
+#[derive(Debug, Clone)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+/// The organization's trainers (active first), for pickers.
+async fn trainer_choices(db: &impl ConnectionTrait, org: OrgId) -> Result<Vec<Choice>, AppError> {
+    Ok(trainer_rows::Entity::find()
+        .filter(trainer_rows::Column::OrganizationId.eq(org.0))
+        .order_by_desc(trainer_rows::Column::Active)
+        .order_by_asc(trainer_rows::Column::SortName)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| Choice {
+            value: t.id.to_string(),
+            label: format!("{} {}", t.first_name, t.last_name),
+        })
+        .collect())
+}
+
+/// The locations, for pickers.
+async fn location_choices(db: &impl ConnectionTrait, org: OrgId) -> Result<Vec<Choice>, AppError> {
+    Ok(super::locations::all(db, org)
+        .await?
+        .into_iter()
+        .map(|l| Choice {
+            value: l.id.to_string(),
+            label: l.name,
+        })
+        .collect())
+}
+
+/// The clients the viewer sees (a trainer: their own), by name, for pickers.
+async fn client_choices(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+) -> Result<Vec<Choice>, AppError> {
+    use crate::clients::access::ClientScope;
+    use crate::clients::repo as client_repo;
+    use crate::http::pagination::PageRequest;
+    let scope = ClientScope::of(db, &viewer.caller).await?;
+    let page = PageRequest::parse(
+        &client_repo::SORT_FIELDS,
+        "name",
+        Some(200),
+        None,
+        None,
+        None,
+    )?;
+    Ok(
+        client_repo::list(db, &scope, &page, &client_repo::ClientFilter::default())
+            .await?
+            .items
+            .into_iter()
+            .map(|c| Choice {
+                value: c.id.to_string(),
+                label: format!("{} {}", c.first_name, c.last_name),
+            })
+            .collect(),
+    )
+}
+
+/// Something in the way of a booking, as the conflicts box lists it.
+#[derive(Debug, Clone)]
+struct ConflictView {
+    /// Who is busy (a name).
+    who: String,
+    /// When, formatted.
+    when: String,
+    /// With what: "a personal session", "the class Yoga".
+    what: String,
+    /// Where it can be seen.
+    href: String,
+    /// For a series: the occurrence that clashes, formatted.
+    occurrence: Option<String>,
+}
+
+/// The conflicts of a 409 from the scheduling services, described for people.
+async fn describe_conflicts(
+    db: &impl ConnectionTrait,
+    caller: &crate::auth::CurrentUser,
+    fmt: &Fmt,
+    trainer: Uuid,
+    client: Option<Uuid>,
+    conflicts: &[serde_json::Value],
+) -> Result<Vec<ConflictView>, AppError> {
+    use crate::db::entities::training_sessions;
+    let scope = super::access::ScheduleScope::of(db, caller).await?;
+    let ids_of = |kind: &str| -> Vec<Uuid> {
+        conflicts
+            .iter()
+            .filter(|c| c["type"] == kind)
+            .filter_map(|c| c["id"].as_str()?.parse().ok())
+            .collect()
+    };
+    // Only the sessions the viewer may see are described (and linked); the others stay anonymous.
+    let session_ids = ids_of("session");
+    let sessions: HashMap<Uuid, training_sessions::Model> = if session_ids.is_empty() {
+        HashMap::new()
+    } else {
+        training_sessions::Entity::find()
+            .filter(super::sessions::scope_condition(&scope))
+            .filter(training_sessions::Column::Id.is_in(session_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect()
+    };
+    let names = Names::load(
+        db,
+        scope.org,
+        client
+            .into_iter()
+            .chain(sessions.values().map(|m| m.client_id)),
+        [trainer],
+    )
+    .await?
+    .with_classes(db, scope.org, ids_of("class"))
+    .await?;
+    let time = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let mut out = Vec::new();
+    for c in conflicts {
+        let Some(id) = c["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else {
+            continue;
+        };
+        let who = match c["with"].as_str() {
+            Some("client") => client.map_or_else(|| "The client".to_owned(), |c| names.client(&c)),
+            _ => names.trainer(&trainer),
+        };
+        let when = match (time(&c["starts_at"]), time(&c["ends_at"])) {
+            (Some(s), Some(e)) => format!("{} – {}", fmt.datetime(&s), fmt.time(&e)),
+            _ => String::new(),
+        };
+        let (what, href) = match (c["type"].as_str(), sessions.get(&id)) {
+            (Some("class"), _) => (
+                format!(
+                    "the class {}",
+                    names.classes.get(&id).cloned().unwrap_or_default()
+                ),
+                format!("/app/classes/{id}"),
+            ),
+            (Some("booking"), _) => ("a place in this class".to_owned(), String::new()),
+            (_, Some(m)) => (
+                format!(
+                    "a {} session with {}",
+                    label(&m.kind),
+                    names.client(&m.client_id)
+                ),
+                format!("/app/sessions/{id}"),
+            ),
+            _ => ("another session".to_owned(), String::new()),
+        };
+        out.push(ConflictView {
+            who,
+            when,
+            what,
+            href,
+            occurrence: time(&c["occurrence_starts_at"]).map(|t| fmt.datetime(&t)),
+        });
+    }
+    Ok(out)
+}
+
+/// A readable label of a session kind or status (`no_show` → "no-show").
+fn label(s: &str) -> String {
+    match s {
+        "no_show" => "no-show".to_owned(),
+        "checked_in" => "checked in".to_owned(),
+        other => other.replace('_', " "),
+    }
+}
