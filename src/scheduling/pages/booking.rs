@@ -165,10 +165,8 @@ pub(super) fn overrides_of(fields: &Fields) -> BookingOverrides {
 
 /// The weekly rule of the recurrence fields (the RRULE subset the series API accepts).
 fn weekly_rule(e: &mut FieldErrors, fields: &Fields) -> Option<String> {
+    // No weekday ticked: the series repeats on the start's weekday (RFC 5545's default).
     let days = fields.all("byday");
-    if days.is_empty() {
-        e.add("byday", "choose at least one weekday");
-    }
     if days
         .iter()
         .any(|d| !WEEKDAYS.iter().any(|(code, _)| code == d))
@@ -186,12 +184,12 @@ fn weekly_rule(e: &mut FieldErrors, fields: &Fields) -> Option<String> {
         },
         _ => parse_number(e, fields, "count", 1..=730).map(|n| format!("COUNT={n}")),
     };
-    Some(format!(
-        "FREQ=WEEKLY;INTERVAL={};BYDAY={};{}",
-        interval?,
-        days.join(","),
-        end?
-    ))
+    let byday = if days.is_empty() {
+        String::new()
+    } else {
+        format!("BYDAY={};", days.join(","))
+    };
+    Some(format!("FREQ=WEEKLY;INTERVAL={};{byday}{}", interval?, end?))
 }
 
 /// `POST /app/sessions/new`: books one session, or a weekly series when "repeat" is ticked.
