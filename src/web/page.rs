@@ -157,19 +157,23 @@ impl Shell {
                 ("/portal/data", "My data"),
             ],
         };
-        let current = items
-            .iter()
-            .filter(|(href, _)| self.path == *href || self.path.starts_with(&format!("{href}/")))
-            .map(|(href, _)| href.len())
-            .max()
-            .unwrap_or(0);
+        // Session pages belong to the calendar; the home pages (`/app`, `/portal`) are current only
+        // on themselves, every other section also on the pages below it.
+        let path = if self.path.starts_with("/app/sessions") {
+            "/app/calendar"
+        } else {
+            self.path.as_str()
+        };
+        let matches = |href: &str| {
+            path == href
+                || (!matches!(href, "/app" | "/portal") && path.starts_with(&format!("{href}/")))
+        };
         items
             .iter()
             .map(|(href, label)| NavItem {
                 href,
                 label,
-                current: href.len() == current
-                    && (self.path == *href || self.path.starts_with(&format!("{href}/"))),
+                current: matches(href),
             })
             .collect()
     }
@@ -383,6 +387,41 @@ impl From<AppError> for PageError {
 impl From<sea_orm::DbErr> for PageError {
     fn from(e: sea_orm::DbErr) -> Self {
         Self::App(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn current(role: Role, path: &str) -> Vec<&'static str> {
+        let mut shell = Shell::bare();
+        shell.path = path.to_owned();
+        shell.user = Some(ShellUser {
+            name: String::new(),
+            role,
+            org_name: String::new(),
+        });
+        shell
+            .nav()
+            .into_iter()
+            .filter(|i| i.current)
+            .map(|i| i.label)
+            .collect()
+    }
+
+    #[test]
+    fn one_section_is_current() {
+        assert_eq!(current(Role::Owner, "/app"), ["Dashboard"]);
+        assert_eq!(current(Role::Owner, "/app/clients/abc"), ["Clients"]);
+        assert_eq!(current(Role::Owner, "/app/sessions/new"), ["Calendar"]);
+        assert_eq!(current(Role::Trainer, "/app/my-day"), ["My day"]);
+        assert_eq!(
+            current(Role::Client, "/portal/classes/x"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(current(Role::Client, "/portal"), ["My bookings"]);
+        assert!(current(Role::Staff, "/app/users").is_empty());
     }
 }
 

@@ -189,7 +189,10 @@ fn weekly_rule(e: &mut FieldErrors, fields: &Fields) -> Option<String> {
     } else {
         format!("BYDAY={};", days.join(","))
     };
-    Some(format!("FREQ=WEEKLY;INTERVAL={};{byday}{}", interval?, end?))
+    Some(format!(
+        "FREQ=WEEKLY;INTERVAL={};{byday}{}",
+        interval?, end?
+    ))
 }
 
 /// `POST /app/sessions/new`: books one session, or a weekly series when "repeat" is ticked.
