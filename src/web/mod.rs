@@ -9,6 +9,7 @@
 pub mod assets;
 pub mod chart;
 pub mod dashboard;
+pub mod form;
 pub mod format;
 pub mod page;
 pub mod public;

@@ -68,19 +68,29 @@ async function both(p, name) {
   await phone.close();
 }
 
-/** Runs axe-core on these paths as the logged-in user of `context`. */
+/**
+ * Runs axe-core on these paths as the logged-in user of `context`, in the light colour scheme and
+ * (contrast differs) in the dark one, keeping a dark screenshot of each page.
+ */
 async function axe(context, paths) {
-  const checking = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
-    bypassCSP: true,
-    storageState: await context.storageState(),
-  });
-  const p = await checking.newPage();
-  for (const path of paths) {
-    await goto(p, path);
-    await checkA11y(p, path);
+  for (const colorScheme of ['light', 'dark']) {
+    const checking = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      bypassCSP: true,
+      colorScheme,
+      storageState: await context.storageState(),
+    });
+    const p = await checking.newPage();
+    for (const path of paths) {
+      await goto(p, path);
+      await checkA11y(p, `${path} (${colorScheme})`);
+      if (colorScheme === 'dark') {
+        const name = path.replace(/\?.*$/, '').replace(/[0-9a-f-]{36}/g, 'id').replace(/\W+/g, '-');
+        await p.screenshot({ path: `${process.env.SCREENSHOT_DIR || 'target/screenshots'}/dark${name}.png` });
+      }
+    }
+    await checking.close();
   }
-  await checking.close();
 }
 
 /** Clicks a submit button (by its accessible name: a string, exact, or a regular expression) and waits for the next page. */
