@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::ClientScope;
+use super::access::{ClientScope, Visibility};
 use super::model::ClientStatus;
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
@@ -105,7 +105,7 @@ pub async fn figures(
     for (status, n) in rows {
         by_status.insert(status, u64::try_from(n).unwrap_or(0));
     }
-    let total = by_status.values().sum();
+    let total: u64 = by_status.values().sum();
     let in_scope = || {
         Query::select()
             .column(clients::Column::Id)
@@ -113,11 +113,17 @@ pub async fn figures(
             .cond_where(scope.condition())
             .to_owned()
     };
+    let whole_org = matches!(scope.visibility, Visibility::All);
     let changes = || {
-        client_status_changes::Entity::find()
+        let q = client_status_changes::Entity::find()
             .filter(client_status_changes::Column::OrganizationId.eq(scope.org.0))
-            .filter(client_status_changes::Column::ChangedAt.gte(since))
-            .filter(client_status_changes::Column::ClientId.in_subquery(in_scope()))
+            .filter(client_status_changes::Column::ChangedAt.gte(since));
+        // Seeing the whole organization needs no list of its client ids (100,000 of them).
+        if whole_org {
+            q
+        } else {
+            q.filter(client_status_changes::Column::ClientId.in_subquery(in_scope()))
+        }
     };
     let new_leads = changes()
         .filter(client_status_changes::Column::FromStatus.is_null())
@@ -129,7 +135,22 @@ pub async fn figures(
         .filter(client_status_changes::Column::ToStatus.eq("active"))
         .count(db)
         .await?;
-    let without_trainer = clients::Entity::find()
+    let without_trainer = if whole_org {
+        // Every assignment is of a client of this organization: the clients without one are the
+        // rest, counted from the assignments' index instead of probing it once per client.
+        let assigned: Option<i64> = client_trainers::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::col(client_trainers::Column::ClientId).count_distinct(),
+                "n",
+            )
+            .filter(client_trainers::Column::OrganizationId.eq(scope.org.0))
+            .into_tuple()
+            .one(db)
+            .await?;
+        total.saturating_sub(u64::try_from(assigned.unwrap_or(0)).unwrap_or(0))
+    } else {
+        clients::Entity::find()
         .filter(scope.condition())
         .filter(
             clients::Column::Id.not_in_subquery(
@@ -141,7 +162,8 @@ pub async fn figures(
             ),
         )
         .count(db)
-        .await?;
+        .await?
+    };
     Ok(Dashboard {
         clients_by_status: by_status,
         clients_total: total,
@@ -214,9 +236,12 @@ pub async fn schedule_figures(
     }
     d.sessions_today = counts[0];
     d.sessions_this_week = counts[1];
+    // Bounded by the month's end, so the scan stays off the months booked ahead.
+    let next_month = month_start(tz.name(), d.month_start + chrono::Duration::days(32));
     d.no_shows_this_month = sessions()
         .filter(S::Status.eq("no_show"))
         .filter(S::StartsAt.gte(d.month_start))
+        .filter(S::StartsAt.lt(next_month))
         .count(db)
         .await?;
     let since = now - chrono::Duration::days(30);

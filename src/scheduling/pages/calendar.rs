@@ -81,6 +81,7 @@ pub(super) fn item_view(i: &AgendaItem, names: &Names, fmt: &Fmt) -> ItemView {
 #[template(path = "scheduling/calendar.html")]
 struct CalendarPage {
     shell: Shell,
+    too_many: bool,
     heading: String,
     tz: String,
     view: &'static str,
@@ -146,6 +147,7 @@ pub async fn show_calendar(
     if let (Who::Trainer(me), None, None) = (scope.who, trainer_id, location_id) {
         trainer_id = Some(me);
     }
+    let mut too_many = false;
     let (fmt, tz_name, agenda_items, first, days) = if trainer_id.is_some() || location_id.is_some()
     {
         let a = agenda::agenda(
@@ -166,7 +168,13 @@ pub async fn show_calendar(
         // Staff without a pick: everyone's, in the organization's time zone.
         let fmt = viewer.shell.fmt.clone();
         let (first, days, from, to) = agenda::period(fmt.tz(), date, view);
-        let items = agenda::items(db, scope.org, None, None, from, to).await?;
+        // A big team's week is thousands of sessions: too much for one page (and one request).
+        too_many = trainer_choices(db, scope.org).await?.len() > EVERYONE_MAX_TRAINERS;
+        let items = if too_many {
+            Vec::new()
+        } else {
+            agenda::items(db, scope.org, None, None, from, to).await?
+        };
         (fmt.clone(), fmt.tz().name().to_owned(), items, first, days)
     } else {
         return Err(
@@ -234,6 +242,7 @@ pub async fn show_calendar(
         day_link: link("day", date.unwrap_or(first), &tstr, &lstr),
         week_link: link("week", date.unwrap_or(first), &tstr, &lstr),
         empty: agenda_items.is_empty(),
+        too_many,
         trainer_id: tstr,
         location_id: lstr,
         trainers,
@@ -253,6 +262,9 @@ struct MyDayPage {
     items: Vec<ItemView>,
     unlinked: bool,
 }
+
+/// Up to this many trainers, staff who pick nobody see everyone's calendar at once.
+const EVERYONE_MAX_TRAINERS: usize = 12;
 
 /// `GET /app/my-day`: a trainer's today (staff: everyone's today), in time order.
 pub async fn my_day(State(state): State<AppState>, viewer: Viewer) -> PageResult {

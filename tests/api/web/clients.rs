@@ -52,13 +52,15 @@ on_both_databases! {
         assert_escaped(&page.body);
         // Search.
         let page = web.get("/app/clients?q=zel").await;
-        page.expect(StatusCode::OK).expect_text("Zelda Unique").expect_text("Matching clients: 1");
+        page.expect(StatusCode::OK).expect_text("Zelda Unique");
+        // A search is not counted (that would read every match).
+        assert!(!page.body.contains("Matching clients"));
         assert!(!page.body.contains("Person01"));
         // Filters: status, tag, and an empty trainer choice as a form sends it.
         let page = web.get("/app/clients?q=&status=active&trainer_id=&tag=&sort=name").await;
         page.expect(StatusCode::OK).expect_text("Matching clients: 10");
         assert!(!page.body.contains("Person01 "));
-        web.get("/app/clients?tag=vip").await.expect_text("Person05").expect_text("Matching clients: 1");
+        web.get("/app/clients?tag=vip").await.expect_text("Person05");
         // Pages of 25, keeping the filters; back again.
         let page = web.get("/app/clients?sort=-name").await;
         let end = page.body.find("\" rel=\"next\"").expect("a next link");
@@ -103,7 +105,7 @@ on_both_databases! {
         web.get("/app/clients").await.expect_text("id=\"bulk\"");
         web.post("/app/clients/bulk", &[("action", "tag"), ("tag", "spring"), ("ids", &a), ("ids", &b), ("back", "/app/clients")])
             .await.expect_redirect("/app/clients");
-        web.get("/app/clients?tag=spring").await.expect_text("Matching clients: 2").expect_text("Updated 2 clients.");
+        web.get("/app/clients?tag=spring").await.expect_text("Ann A").expect_text("Ben B").expect_text("Updated 2 clients.");
         // lead -> trial is allowed, paused -> trial is not: reported by client.
         let page = web.post("/app/clients/bulk", &[("action", "status"), ("status", "trial"), ("ids", &a), ("ids", &b)]).await;
         page.expect(StatusCode::UNPROCESSABLE_ENTITY).expect_text("Ben B").expect_text("cannot change from paused to trial");
