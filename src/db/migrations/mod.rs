@@ -14,6 +14,7 @@ mod m20261125_000008_create_clients;
 mod m20261125_000009_create_imports;
 mod m20261125_000010_create_scheduling;
 mod m20261125_000020_client_list_indexes;
+mod m20261125_000021_client_sessions_index;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_create_imports::Migration),
             Box::new(m20261125_000010_create_scheduling::Migration),
             Box::new(m20261125_000020_client_list_indexes::Migration),
+            Box::new(m20261125_000021_client_sessions_index::Migration),
         ]
     }
 }
