@@ -151,18 +151,18 @@ pub async fn figures(
         total.saturating_sub(u64::try_from(assigned.unwrap_or(0)).unwrap_or(0))
     } else {
         clients::Entity::find()
-        .filter(scope.condition())
-        .filter(
-            clients::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(client_trainers::Column::ClientId)
-                    .from(client_trainers::Entity)
-                    .and_where(client_trainers::Column::OrganizationId.eq(scope.org.0))
-                    .to_owned(),
-            ),
-        )
-        .count(db)
-        .await?
+            .filter(scope.condition())
+            .filter(
+                clients::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(client_trainers::Column::ClientId)
+                        .from(client_trainers::Entity)
+                        .and_where(client_trainers::Column::OrganizationId.eq(scope.org.0))
+                        .to_owned(),
+                ),
+            )
+            .count(db)
+            .await?
     };
     Ok(Dashboard {
         clients_by_status: by_status,

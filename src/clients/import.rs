@@ -725,15 +725,8 @@ pub async fn revert_import(
         .await?;
     let ids: Vec<Uuid> = items.iter().map(|i| i.client_id).collect();
     let mut current: HashMap<Uuid, i64> = HashMap::new();
-    for part in ids.chunks(500) {
-        for m in clients::Entity::find()
-            .filter(clients::Column::OrganizationId.eq(scope.org.0))
-            .filter(clients::Column::Id.is_in(part.iter().copied()))
-            .all(&txn)
-            .await?
-        {
-            current.insert(m.id, m.version);
-        }
+    for m in super::repo::by_ids(&txn, scope.org, &ids).await? {
+        current.insert(m.id, m.version);
     }
     let conflicts: Vec<serde_json::Value> = items
         .iter()

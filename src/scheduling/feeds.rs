@@ -307,10 +307,7 @@ pub async fn build(
             .collect()
     } else {
         let ids: Vec<Uuid> = sessions.iter().map(|s| s.client_id).collect();
-        clients::Entity::find()
-            .filter(clients::Column::OrganizationId.eq(org.0))
-            .filter(clients::Column::Id.is_in(ids))
-            .all(db)
+        crate::clients::repo::by_ids(db, org, &ids)
             .await?
             .into_iter()
             .map(|c| (c.id, name(&c.first_name, &c.last_name)))

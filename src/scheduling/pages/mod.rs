@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::audit::{AuditContext, RequestOrigin};
-use crate::db::entities::{classes as class_rows, clients, trainers as trainer_rows};
+use crate::db::entities::{classes as class_rows, trainers as trainer_rows};
 use crate::error::AppError;
 use crate::organizations::OrgId;
 use crate::web::format::Fmt;
@@ -93,12 +93,7 @@ impl Names {
         let mut out = Self::default();
         let client_ids: Vec<Uuid> = client_ids.into_iter().collect();
         if !client_ids.is_empty() {
-            for c in clients::Entity::find()
-                .filter(clients::Column::OrganizationId.eq(org.0))
-                .filter(clients::Column::Id.is_in(client_ids))
-                .all(db)
-                .await?
-            {
+            for c in crate::clients::repo::by_ids(db, org, &client_ids).await? {
                 let name = if c.erased_at.is_some() {
                     "(erased client)".to_owned()
                 } else {
