@@ -4,6 +4,64 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::page::PageError;
+
+/// A submitted form as name/value pairs, in order (repeated names, such as checkboxes, stay apart).
+#[derive(Debug, Default, Clone)]
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// Reads an `application/x-www-form-urlencoded` body.
+    pub fn parse(body: &[u8]) -> Self {
+        Self(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of a field, trimmed ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    }
+
+    /// The first value of a field, trimmed, as an owned string.
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).to_owned()
+    }
+
+    /// The value, or `None` when empty.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        Some(self.text(name)).filter(|v| !v.is_empty())
+    }
+
+    /// Every non-empty value of a field, trimmed.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    /// Whether a checkbox is ticked.
+    pub fn checked(&self, name: &str) -> bool {
+        matches!(self.get(name), "on" | "true" | "1" | "yes")
+    }
+
+    /// The values to show again in the form (not the CSRF token).
+    pub fn values(&self) -> Vec<(&str, String)> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k != "csrf_token")
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect()
+    }
+}
 use crate::error::{AppError, FieldErrors};
 
 /// What a form shows: the values the user typed and the messages by field.

@@ -47,13 +47,13 @@ pub async fn update_client(
         "emergency_contact_phone",
         "version",
     ];
-    let mut form = FormState::with_values(names.iter().map(|n| (*n, f.get(n))));
+    let mut form = FormState::with_values(names.iter().map(|n| (*n, f.text(n))));
     let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
-    let dob = parse_date(&f.get("date_of_birth")).unwrap_or_else(|m| {
+    let dob = parse_date(&f.text("date_of_birth")).unwrap_or_else(|m| {
         form.add_error("date_of_birth", m);
         None
     });
-    let version = f.get("version").parse::<i64>().ok();
+    let version = f.text("version").parse::<i64>().ok();
     let current = repo::get(state.db.conn(), &scope, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -62,12 +62,12 @@ pub async fn update_client(
         (new != old).then_some(new)
     }
     let input = UpdateClient {
-        first_name: diff(f.get("first_name"), current.first_name),
-        last_name: diff(f.get("last_name"), current.last_name),
+        first_name: diff(f.text("first_name"), current.first_name),
+        last_name: diff(f.text("last_name"), current.last_name),
         email: diff(f.opt("email"), current.email),
         phone: diff(f.opt("phone"), current.phone),
         date_of_birth: diff(dob, current.date_of_birth),
-        tags: diff(split_tags(&f.get("tags")), current.tags),
+        tags: diff(split_tags(&f.text("tags")), current.tags),
         goals: diff(f.opt("goals"), current.goals),
         // Only those who see medical notes get the field, and only they may change it.
         medical_notes: if scope.medical {
@@ -122,7 +122,7 @@ pub async fn change_status(
     require_app(&viewer)?;
     let id = parse_id(&id)?;
     let f = Fields::parse(&body);
-    let Some(status) = ClientStatus::parse(&f.get("status")) else {
+    let Some(status) = ClientStatus::parse(&f.text("status")) else {
         return Ok(to_file(&state, id, "Choose a status."));
     };
     let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
@@ -130,7 +130,7 @@ pub async fn change_status(
         status: Some(status),
         ..UpdateClient::default()
     };
-    let version = f.get("version").parse::<i64>().ok();
+    let version = f.text("version").parse::<i64>().ok();
     match service::update_client(&state.db, &ctx, &scope, id, version, input).await {
         Ok(_) => Ok(to_file(
             &state,
@@ -165,11 +165,11 @@ pub async fn change_consent(
     let f = Fields::parse(&body);
     let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
     let input = UpdateClient {
-        consent_email: Some(f.get("consent_email") == "yes"),
-        consent_sms: Some(f.get("consent_sms") == "yes"),
+        consent_email: Some(f.text("consent_email") == "yes"),
+        consent_sms: Some(f.text("consent_sms") == "yes"),
         ..UpdateClient::default()
     };
-    let version = f.get("version").parse::<i64>().ok();
+    let version = f.text("version").parse::<i64>().ok();
     match service::update_client(&state.db, &ctx, &scope, id, version, input).await {
         Ok(_) => Ok(to_file(&state, id, "Consent saved.")),
         Err(AppError::PreconditionFailed { .. }) => Ok(to_file(
@@ -192,10 +192,12 @@ pub async fn assign_trainer(
     require_app(&viewer)?;
     let id = parse_id(&id)?;
     let f = Fields::parse(&body);
-    let mut form =
-        FormState::with_values([("trainer_id", f.get("trainer_id")), ("role", f.get("role"))]);
+    let mut form = FormState::with_values([
+        ("trainer_id", f.text("trainer_id")),
+        ("role", f.text("role")),
+    ]);
     let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
-    match uuid::Uuid::parse_str(&f.get("trainer_id")) {
+    match uuid::Uuid::parse_str(&f.text("trainer_id")) {
         Err(_) => form.add_error("trainer_id", "Choose a trainer."),
         Ok(trainer) => {
             match service::assign_trainer(&state.db, &ctx, &scope, id, trainer, f.opt("role")).await
@@ -239,11 +241,11 @@ pub async fn add_note(
     require_app(&viewer)?;
     let id = parse_id(&id)?;
     let f = Fields::parse(&body);
-    let mut form = FormState::with_values([("body", f.get("body")), ("pinned", f.get("pinned"))]);
+    let mut form = FormState::with_values([("body", f.text("body")), ("pinned", f.text("pinned"))]);
     let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
     let input = CreateNote {
-        body: f.get("body"),
-        pinned: Some(f.get("pinned") == "yes"),
+        body: f.text("body"),
+        pinned: Some(f.text("pinned") == "yes"),
     };
     match service::add_note(&state.db, &ctx, &scope, id, input).await {
         Ok(_) => return Ok(to_file(&state, id, "Note added.")),
@@ -282,7 +284,7 @@ pub async fn erase_client(
     viewer.require(Role::Admin)?;
     let f = Fields::parse(&body);
     let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
-    if f.get("confirm") != "yes" {
+    if f.text("confirm") != "yes" {
         repo::ensure_visible(state.db.conn(), &scope, id).await?;
         return Ok(to_file(
             &state,

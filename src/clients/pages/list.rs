@@ -260,20 +260,20 @@ pub async fn bulk_clients(
 ) -> PageResult {
     require_app(&viewer)?;
     let fields = Fields::parse(&body);
-    let back = Some(fields.get("back"))
+    let back = Some(fields.text("back"))
         .filter(|b| b.starts_with("/app/clients"))
         .unwrap_or_else(|| "/app/clients".to_owned());
     let ids: Vec<String> = fields.all("ids");
     if ids.is_empty() {
         return Ok(redirect_with(&state, &back, "Choose at least one client."));
     }
-    let action = fields.get("action");
+    let action = fields.text("action");
     let status = match action.as_str() {
         "tag" if fields.opt("tag").is_none() => {
             return Ok(redirect_with(&state, &back, "Type the tag to add."));
         }
         "tag" => None,
-        "status" => match ClientStatus::parse(&fields.get("status")) {
+        "status" => match ClientStatus::parse(&fields.text("status")) {
             Some(s) => Some(s),
             None => return Ok(redirect_with(&state, &back, "Choose the new status.")),
         },
@@ -281,7 +281,7 @@ pub async fn bulk_clients(
     };
     let db = state.db.conn();
     let scope = ClientScope::of(db, &viewer.caller).await?;
-    let tag = fields.get("tag");
+    let tag = fields.text("tag");
     let mut done = 0;
     let mut failures = Vec::new();
     for raw in ids {

@@ -75,41 +75,7 @@ fn parse_id(raw: &str) -> Result<Uuid, PageError> {
     Uuid::parse_str(raw).map_err(|_| PageError::App(AppError::NotFound))
 }
 
-/// A submitted url-encoded form: every `(name, value)` pair, repeated names kept (checkbox lists).
-pub(crate) struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn parse(body: &[u8]) -> Self {
-        Self(
-            form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    /// The first value of a field, trimmed ("" when absent).
-    fn get(&self, name: &str) -> String {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    }
-
-    /// Every value of a field.
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .collect()
-    }
-
-    /// The value, or `None` when empty.
-    fn opt(&self, name: &str) -> Option<String> {
-        Some(self.get(name)).filter(|v| !v.is_empty())
-    }
-}
+pub(crate) use crate::web::form::Fields;
 
 /// A trainer as a choice in a form.
 #[derive(Debug, Clone)]

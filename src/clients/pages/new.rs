@@ -81,8 +81,8 @@ pub async fn create_client(
         "tags",
         "trainer_id",
     ];
-    let mut form = FormState::with_values(names.iter().map(|n| (*n, f.get(n))));
-    let dob = parse_date(&f.get("date_of_birth")).unwrap_or_else(|m| {
+    let mut form = FormState::with_values(names.iter().map(|n| (*n, f.text(n))));
+    let dob = parse_date(&f.text("date_of_birth")).unwrap_or_else(|m| {
         form.add_error("date_of_birth", m);
         None
     });
@@ -95,10 +95,10 @@ pub async fn create_client(
             None
         }
     };
-    let tags = split_tags(&f.get("tags"));
+    let tags = split_tags(&f.text("tags"));
     let input = CreateClient {
-        first_name: f.get("first_name"),
-        last_name: f.get("last_name"),
+        first_name: f.text("first_name"),
+        last_name: f.text("last_name"),
         email: f.opt("email"),
         phone: f.opt("phone"),
         date_of_birth: dob,

@@ -8,37 +8,7 @@ use uuid::Uuid;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::recurrence::local_to_utc;
 
-/// A submitted form as name/value pairs (repeated names, such as weekday checkboxes, stay apart).
-#[derive(Debug, Default)]
-pub(super) struct Fields(pub(super) Vec<(String, String)>);
-
-impl Fields {
-    pub(super) fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
-    }
-    pub(super) fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-    pub(super) fn checked(&self, name: &str) -> bool {
-        matches!(self.get(name), "on" | "true" | "1" | "yes")
-    }
-    /// The values to show again in the form (not the CSRF token).
-    pub(super) fn values(&self) -> Vec<(&str, String)> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k != "csrf_token")
-            .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect()
-    }
-}
+pub(super) use crate::web::form::Fields;
 
 /// An id field: `None` when empty, an error on the field when malformed.
 pub(super) fn parse_id(e: &mut FieldErrors, fields: &Fields, name: &str) -> Option<Uuid> {
