@@ -13,9 +13,8 @@ use super::Role;
 use super::api_keys::{self, ApiKey, CreatedApiKey};
 use super::repo;
 use crate::app::AppState;
-use crate::audit::RequestOrigin;
 use crate::error::AppError;
-use crate::users::pages::{audit_ctx, grantable};
+use crate::users::pages::grantable;
 use crate::web::page::{
     FormState, PageError, PageResult, Shell, Viewer, redirect_with, render, render_status,
 };
@@ -76,7 +75,6 @@ struct KeyInput {
 async fn create_key(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Form(input): Form<KeyInput>,
 ) -> PageResult {
     let mut form =
@@ -84,14 +82,7 @@ async fn create_key(
     let result = match Role::parse(&input.role) {
         None => Err(AppError::field("role", "choose a role")),
         Some(role) => {
-            api_keys::create(
-                &state.db,
-                &viewer.caller,
-                &audit_ctx(&viewer, origin),
-                &input.name,
-                role,
-            )
-            .await
+            api_keys::create(&state.db, &viewer.caller, &viewer.audit, &input.name, role).await
         }
     };
     match result {
@@ -112,9 +103,8 @@ async fn create_key(
 async fn revoke_key(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
 ) -> PageResult {
-    api_keys::revoke(&state.db, &viewer.caller, &audit_ctx(&viewer, origin), id).await?;
+    api_keys::revoke(&state.db, &viewer.caller, &viewer.audit, id).await?;
     Ok(redirect_with(&state, "/app/api-keys", "Key revoked."))
 }

@@ -11,10 +11,8 @@ use serde::Deserialize;
 use super::Organization;
 use super::routes::{UpdateOrganization, update};
 use crate::app::AppState;
-use crate::audit::RequestOrigin;
 use crate::auth::Role;
 use crate::error::AppError;
-use crate::users::pages::audit_ctx;
 use crate::web::page::{
     FormState, PageResult, Shell, Viewer, redirect_with, render, render_status,
 };
@@ -97,7 +95,6 @@ fn number(form: &mut FormState, name: &str, raw: &str) -> Option<i32> {
 async fn save_settings(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Form(input): Form<SettingsInput>,
 ) -> PageResult {
     let mut form = FormState::with_values([
@@ -136,7 +133,7 @@ async fn save_settings(
         update(
             &state.db,
             &viewer.caller,
-            &audit_ctx(&viewer, origin),
+            &viewer.audit,
             input.version,
             changes,
         )

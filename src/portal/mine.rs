@@ -15,7 +15,6 @@ use uuid::Uuid;
 use super::pages::{ClassRow, DayGroup, Place, PortalViewer, back_to, by_day, class_row, refusal};
 use super::service::{self, DAYS_AHEAD};
 use crate::app::AppState;
-use crate::audit::{AuditContext, RequestOrigin};
 use crate::clients::Client;
 use crate::clients::access::ClientScope;
 use crate::clients::export::export_personal_data;
@@ -164,15 +163,10 @@ pub struct ActionForm {
     next: String,
 }
 
-fn ctx_of(p: &PortalViewer, origin: RequestOrigin) -> AuditContext {
-    AuditContext::for_caller(&p.viewer.caller, origin.request_id, origin.ip)
-}
-
 /// `POST /portal/classes/{id}/book`: books a place or joins the waitlist.
 pub async fn book_class(
     State(state): State<AppState>,
     p: PortalViewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(f): Form<ActionForm>,
 ) -> PageResult {
@@ -180,7 +174,7 @@ pub async fn book_class(
     let message = match classes::book(
         &state.db,
         &p.viewer.caller,
-        &ctx_of(&p, origin),
+        &p.viewer.audit,
         id,
         BookClass { client_id: None },
     )
@@ -200,7 +194,6 @@ pub async fn book_class(
 pub async fn cancel_booking(
     State(state): State<AppState>,
     p: PortalViewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(f): Form<ActionForm>,
 ) -> PageResult {
@@ -213,19 +206,14 @@ pub async fn cancel_booking(
         .await?
         .remove(&id)
         .ok_or(AppError::NotFound)?;
-    let message = match classes::cancel_place(
-        &state.db,
-        &p.viewer.caller,
-        &ctx_of(&p, origin),
-        id,
-        place.id,
-    )
-    .await
-    {
-        Ok(()) if place.status == "waitlisted" => "You have left the waitlist.".to_owned(),
-        Ok(()) => "Your booking is cancelled.".to_owned(),
-        Err(e) => refusal(e)?,
-    };
+    let message =
+        match classes::cancel_place(&state.db, &p.viewer.caller, &p.viewer.audit, id, place.id)
+            .await
+        {
+            Ok(()) if place.status == "waitlisted" => "You have left the waitlist.".to_owned(),
+            Ok(()) => "Your booking is cancelled.".to_owned(),
+            Err(e) => refusal(e)?,
+        };
     Ok(redirect_with(&state, &back, &message))
 }
 
@@ -233,13 +221,12 @@ pub async fn cancel_booking(
 pub async fn cancel_session(
     State(state): State<AppState>,
     p: PortalViewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
 ) -> PageResult {
     let result = sessions::cancel(
         &state.db,
         &p.viewer.caller,
-        &ctx_of(&p, origin),
+        &p.viewer.audit,
         id,
         &BookingOverrides::default(),
     )
@@ -301,15 +288,11 @@ pub async fn show_data(p: PortalViewer) -> PageResult {
 }
 
 /// `GET /portal/data/export.json`: everything held about the client, as the API's own export.
-pub async fn export_data(
-    State(state): State<AppState>,
-    p: PortalViewer,
-    origin: RequestOrigin,
-) -> PageResult {
+pub async fn export_data(State(state): State<AppState>, p: PortalViewer) -> PageResult {
     let Some(client) = p.client else {
         return Err(AppError::NotFound.into());
     };
-    let ctx = ctx_of(&p, origin);
+    let ctx = p.viewer.audit.clone();
     let export = export_personal_data(&state.db, &p.viewer.caller, &ctx, client).await?;
     let mut response = Json(export).into_response();
     response.headers_mut().insert(

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::model::{CreateUser, UpdateUser, User};
 use super::{repo, service};
 use crate::app::AppState;
-use crate::audit::{AuditContext, RequestOrigin};
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::http::pagination::PageRequest;
@@ -27,11 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/app/users", get(list_users).post(create_user))
         .route("/app/users/{id}", get(edit_user).post(update_user))
         .route("/app/users/{id}/delete", post(delete_user))
-}
-
-/// The audit context of a page request.
-pub fn audit_ctx(viewer: &Viewer, origin: RequestOrigin) -> AuditContext {
-    AuditContext::for_caller(&viewer.caller, origin.request_id, origin.ip)
 }
 
 /// The roles the viewer may hand out, most powerful first.
@@ -137,7 +131,6 @@ struct UserInput {
 async fn create_user(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Form(input): Form<UserInput>,
 ) -> PageResult {
     let mut form = FormState::with_values([
@@ -151,7 +144,7 @@ async fn create_user(
             service::create(
                 &state.db,
                 &viewer.caller,
-                &audit_ctx(&viewer, origin),
+                &viewer.audit,
                 CreateUser {
                     name: input.name,
                     email: input.email,
@@ -221,7 +214,6 @@ async fn edit_user(
 async fn update_user(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(input): Form<UserInput>,
 ) -> PageResult {
@@ -239,7 +231,7 @@ async fn update_user(
             service::update(
                 &state.db,
                 &viewer.caller,
-                &audit_ctx(&viewer, origin),
+                &viewer.audit,
                 id,
                 input.version,
                 UpdateUser {
@@ -273,10 +265,9 @@ async fn update_user(
 async fn delete_user(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
 ) -> PageResult {
-    match service::delete(&state.db, &viewer.caller, &audit_ctx(&viewer, origin), id).await {
+    match service::delete(&state.db, &viewer.caller, &viewer.audit, id).await {
         Ok(()) => Ok(redirect_with(&state, "/app/users", "Account deleted.")),
         Err(e @ AppError::Conflict { .. }) => Ok(redirect_with(
             &state,

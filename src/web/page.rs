@@ -12,6 +12,7 @@ pub use super::form::FormState;
 use super::format::Fmt;
 use super::session::{CsrfToken, Flash};
 use crate::app::AppState;
+use crate::audit::{AuditContext, RequestOrigin};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, InternalCause};
 use crate::organizations::{Organization, repo as org_repo};
@@ -198,6 +199,8 @@ pub struct Viewer {
     pub org: Organization,
     /// The layout's data.
     pub shell: Shell,
+    /// Who is acting, for the audit trail (the account, its role, the request id and address).
+    pub audit: AuditContext,
 }
 
 impl Viewer {
@@ -245,7 +248,9 @@ impl FromRequestParts<AppState> for Viewer {
             role: caller.role,
             org_name: org.name.clone(),
         });
+        let origin = RequestOrigin::from_extensions(&parts.extensions);
         Ok(Self {
+            audit: AuditContext::for_caller(&caller, origin.request_id, origin.ip),
             caller,
             user,
             org,

@@ -9,11 +9,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Choice, ConflictView, Fields, audit_ctx, client_choices, describe_conflicts, location_choices,
-    parse_id, parse_instant, parse_number, rename_fields, require_id, trainer_choices,
+    Choice, ConflictView, Fields, client_choices, describe_conflicts, location_choices, parse_id,
+    parse_instant, parse_number, rename_fields, require_id, trainer_choices,
 };
 use crate::app::AppState;
-use crate::audit::RequestOrigin;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
@@ -199,7 +198,6 @@ fn weekly_rule(e: &mut FieldErrors, fields: &Fields) -> Option<String> {
 pub async fn create_session(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
@@ -221,7 +219,7 @@ pub async fn create_session(
     } else {
         None
     };
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     let overrides = overrides_of(&fields);
     let outcome = match (trainer_id, client_id, starts_at, duration, e.is_empty()) {
         (Some(trainer_id), Some(client_id), Some(starts_at), Some(duration), true) => {

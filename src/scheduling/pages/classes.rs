@@ -10,11 +10,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Choice, ConflictView, Fields, Names, audit_ctx, describe_conflicts, location_choices, parse_id,
+    Choice, ConflictView, Fields, Names, describe_conflicts, location_choices, parse_id,
     parse_instant, parse_number, rename_fields, require_id, trainer_choices,
 };
 use crate::app::AppState;
-use crate::audit::RequestOrigin;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
@@ -186,7 +185,6 @@ pub async fn list_classes(
 pub async fn create_class(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
@@ -218,7 +216,7 @@ pub async fn create_class(
         )
         .await;
     };
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     let input = CreateClass {
         name: fields.get("name").to_owned(),
         trainer_id,

@@ -22,7 +22,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::audit::{AuditContext, RequestOrigin};
 use crate::db::entities::{classes as class_rows, trainers as trainer_rows};
 use crate::error::AppError;
 use crate::organizations::OrgId;
@@ -68,11 +67,6 @@ pub fn router() -> Router<AppState> {
             post(trainers::delete_time_off),
         )
         .route("/app/trainers/{id}/feed", post(trainers::calendar_feed))
-}
-
-/// The audit context of a change made through a page.
-fn audit_ctx(viewer: &Viewer, origin: RequestOrigin) -> AuditContext {
-    AuditContext::for_caller(&viewer.caller, origin.request_id, origin.ip)
 }
 
 /// Display names of clients and trainers, loaded in one query each.

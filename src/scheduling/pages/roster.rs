@@ -7,9 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use super::{Choice, Fields, Names, audit_ctx, client_choices, require_id};
+use super::{Choice, Fields, Names, client_choices, require_id};
 use crate::app::AppState;
-use crate::audit::RequestOrigin;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
@@ -159,7 +158,6 @@ async fn refused(
 pub async fn book_client(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -170,7 +168,7 @@ pub async fn book_client(
     let Some(client_id) = require_id(&mut e, &fields, "client_id") else {
         return refused(&state, viewer, id, form, AppError::Validation(e)).await;
     };
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     match service::book(
         &state.db,
         &viewer.caller,
@@ -204,11 +202,10 @@ pub async fn book_client(
 pub async fn cancel_booking(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     match service::cancel_place(&state.db, &viewer.caller, &ctx, id, booking_id).await {
         Ok(()) => Ok(redirect_with(
             &state,
@@ -223,11 +220,10 @@ pub async fn cancel_booking(
 pub async fn check_in_booking(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     match service::check_in_place(
         &state.db,
         &viewer.caller,

@@ -9,11 +9,8 @@ use chrono::Duration;
 use uuid::Uuid;
 
 use super::booking::{length, length_field, overrides_of};
-use super::{
-    ConflictView, Fields, Names, audit_ctx, describe_conflicts, label, parse_instant, rename_fields,
-};
+use super::{ConflictView, Fields, Names, describe_conflicts, label, parse_instant, rename_fields};
 use crate::app::AppState;
-use crate::audit::RequestOrigin;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::http::IfMatch;
@@ -178,7 +175,6 @@ fn no_change() -> UpdateSession {
 pub async fn move_session(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -203,7 +199,7 @@ pub async fn move_session(
     };
     let mut overrides = overrides_of(&fields);
     overrides.apply_to = Some(scope_choice);
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     let change = UpdateSession {
         starts_at: Some(starts_at),
         ends_at: Some(starts_at + Duration::minutes(duration)),
@@ -314,7 +310,6 @@ async fn action_refused(state: &AppState, viewer: Viewer, id: Uuid, error: AppEr
 pub async fn cancel_session(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -329,7 +324,7 @@ pub async fn cancel_session(
         apply_to: Some(scope_choice),
         ..BookingOverrides::default()
     };
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     match service::cancel(&state.db, &viewer.caller, &ctx, id, &options).await {
         Ok(s) => {
             let message = if s.late_cancel {
@@ -354,7 +349,6 @@ pub async fn cancel_session(
 pub async fn set_status(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -373,7 +367,7 @@ pub async fn set_status(
             .await;
         }
     };
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     let change = UpdateSession {
         status: Some(status),
         ..no_change()
@@ -412,13 +406,12 @@ fn back_to(fields: &Fields, id: Uuid) -> String {
 pub async fn check_in(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
     let fields = Fields(raw);
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     match service::check_in(&state.db, &viewer.caller, &ctx, id, &CheckIn::default()).await {
         Ok(_) => Ok(redirect_with(&state, &back_to(&fields, id), "Checked in.")),
         Err(e @ (AppError::NotFound | AppError::Forbidden(_))) => Err(PageError::App(e)),

@@ -7,9 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use uuid::Uuid;
 
-use super::{Fields, audit_ctx, parse_instant};
+use super::{Fields, parse_instant};
 use crate::app::AppState;
-use crate::audit::RequestOrigin;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::http::IfMatch;
@@ -284,7 +283,6 @@ pub async fn update_trainer(
 pub async fn set_hours(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -311,7 +309,7 @@ pub async fn set_hours(
         }
     }
     let result = if e.is_empty() {
-        let ctx = audit_ctx(&viewer, origin);
+        let ctx = viewer.audit.clone();
         hours::set_hours(
             &state.db,
             &viewer.caller,
@@ -361,7 +359,6 @@ pub async fn set_hours(
 pub async fn add_time_off(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path(id): Path<Uuid>,
     Form(raw): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -374,7 +371,7 @@ pub async fn add_time_off(
     let ends_at = parse_instant(&mut e, &fields, "ends_at", tz);
     let result = match (starts_at, ends_at, e.is_empty()) {
         (Some(starts_at), Some(ends_at), true) => {
-            let ctx = audit_ctx(&viewer, origin);
+            let ctx = viewer.audit.clone();
             hours::add_time_off(
                 &state.db,
                 &viewer.caller,
@@ -419,11 +416,10 @@ pub async fn add_time_off(
 pub async fn delete_time_off(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     Path((id, time_off_id)): Path<(Uuid, Uuid)>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     hours::remove_time_off(&state.db, &viewer.caller, &ctx, id, time_off_id).await?;
     Ok(redirect_with(
         &state,
@@ -436,12 +432,11 @@ pub async fn delete_time_off(
 pub async fn calendar_feed(
     State(state): State<AppState>,
     viewer: Viewer,
-    origin: RequestOrigin,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let ctx = audit_ctx(&viewer, origin);
+    let ctx = viewer.audit.clone();
     let feed = feeds::rotate_trainer_feed(&state, &viewer.caller, &ctx, id, &headers).await?;
     render_trainer(
         &state,
