@@ -1,17 +1,13 @@
-//! The application state and the router: every layer and every domain router, in one place.
+//! The router: every layer and every domain router, in one place.
 //!
 //! Order of the layers a request passes (outermost first): observe (request id, access log, metrics,
 //! cancel-safety) → security headers → compression → problem rendering → timeout → body limit → routes.
 //! API routes add bearer authentication → idempotency → handler.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{from_fn, from_fn_with_state};
-use metrics_exporter_prometheus::PrometheusHandle;
-use secrecy::ExposeSecret;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -21,42 +17,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::config::Config;
-use crate::db::Db;
 use crate::http::{health, idempotency, metrics, observe, openapi};
+pub use crate::state::AppState;
 use crate::{audit, auth, clients, organizations, scheduling, trainers, users};
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The database.
-    pub db: Db,
-    /// The effective configuration.
-    pub config: Arc<Config>,
-    /// The Prometheus recorder.
-    pub metrics: PrometheusHandle,
-    /// Redis, when configured.
-    pub redis: Option<redis::aio::ConnectionManager>,
-}
-
-impl AppState {
-    /// Builds the state: connects Redis when configured and installs the metrics recorder.
-    pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
-        let redis = match &config.redis_url {
-            Some(url) => {
-                let client = redis::Client::open(url.expose_secret())?;
-                Some(redis::aio::ConnectionManager::new(client).await?)
-            }
-            None => None,
-        };
-        Ok(Self {
-            db,
-            config: Arc::new(config),
-            metrics: metrics::handle()?,
-            redis,
-        })
-    }
-}
 
 /// The API routes and their OpenAPI document.
 pub fn api() -> (Router<AppState>, OpenApi) {

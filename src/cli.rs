@@ -322,7 +322,6 @@ async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
             audit::record(
                 &txn,
-                db.backend(),
                 &AuditContext::system(org),
                 Event::new("user.updated", "user", Some(user.id)).with_fields(["password"]),
             )

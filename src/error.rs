@@ -189,6 +189,15 @@ impl AppError {
         }
     }
 
+    /// Maps a database error whose unique-constraint violation means `detail` (the one helper for
+    /// "a record with this email already exists" and its kind); other errors map as usual.
+    pub fn unique_as(detail: &str) -> impl FnOnce(sea_orm::DbErr) -> Self + '_ {
+        move |err| match Self::from(err) {
+            Self::Conflict { .. } => Self::conflict(detail),
+            other => other,
+        }
+    }
+
     /// The HTTP status this error maps to.
     pub fn status(&self) -> StatusCode {
         match self {

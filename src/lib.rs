@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod portal;
 pub mod scheduling;
 pub mod seed;
+pub mod state;
 pub mod telemetry;
 pub mod trainers;
 pub mod users;

@@ -6,7 +6,7 @@ pub mod synthetic;
 use secrecy::SecretString;
 
 use crate::audit::AuditContext;
-use crate::auth::{Actor, CurrentUser, Role};
+use crate::auth::{Credential, CurrentUser, Role};
 use crate::db::Db;
 use crate::organizations::OrgId;
 use crate::organizations::service::{Signup, create_with_owner};
@@ -49,7 +49,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<DemoLogin> {
     let caller = CurrentUser {
         org: OrgId(org.id),
         role: Role::Owner,
-        actor: Actor::User {
+        credential: Credential::User {
             user_id: owner.id,
             session_id: uuid::Uuid::nil(),
         },

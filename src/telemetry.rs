@@ -3,6 +3,9 @@
 //! Log lines carry ids (request, organization, user), never names, emails, bodies or tokens.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt;
@@ -36,4 +39,38 @@ pub fn init(config: &Config) {
     };
     // Already installed (tests start many apps in one process): keep the first.
     let _ = result;
+}
+
+/// Latency buckets in seconds: fine below 100 ms, where the targets are.
+const BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process-wide Prometheus recorder's handle, installing it on first use.
+pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    // One installation at a time: a thread that lost the race used to look for the winner's handle
+    // before the winner had stored it, and failed (seen as flaky test start-ups).
+    let _installing = INSTALLING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)?
+        .build_recorder();
+    let h = recorder.handle();
+    // Another thread may have won the race; then its recorder stays installed and ours is dropped.
+    if metrics::set_global_recorder(recorder).is_ok() {
+        let _ = HANDLE.set(h);
+    }
+    HANDLE
+        .get()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("a foreign metrics recorder is installed"))
 }

@@ -27,7 +27,7 @@ use uuid::Uuid;
 pub use model::AuditEvent;
 pub use verify::{BreakKind, ChainBreak, ChainReport, verify};
 
-use crate::auth::{Actor, CurrentUser, Role};
+use crate::auth::{Credential, CurrentUser, Role};
 use crate::db::Backend;
 use crate::error::{AppError, AppResult};
 use crate::http::observe::RequestId;
@@ -121,9 +121,9 @@ impl AuditContext {
         request_id: Option<String>,
         ip: Option<String>,
     ) -> Self {
-        let actor_kind = match caller.actor {
-            Actor::User { .. } => "user",
-            Actor::ApiKey { .. } => "api_key",
+        let actor_kind = match caller.credential {
+            Credential::User { .. } => "user",
+            Credential::ApiKey { .. } => "api_key",
         };
         Self {
             org: caller.org,
@@ -260,9 +260,8 @@ impl<'a> Event<'a> {
 /// one organization serialise on their final step and never wait for it while holding other locks.
 pub async fn record(
     db: &impl sea_orm::ConnectionTrait,
-    backend: Backend,
     ctx: &AuditContext,
     event: Event<'_>,
 ) -> AppResult<()> {
-    repo::append(db, backend, ctx, event).await
+    repo::append(db, Backend::of(db), ctx, event).await
 }

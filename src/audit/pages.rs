@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::model::AuditEvent;
 use super::routes::{ListAuditEvents, list};
-use crate::app::AppState;
 use crate::auth::Role;
+use crate::state::AppState;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render};
 
 /// The pages of this module.

@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use super::model::{AuditEvent, is_name};
 use super::repo::{self, EventFilter};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiQuery;
 use crate::http::pagination::{Page, PageRequest};
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -13,12 +13,12 @@ use uuid::Uuid;
 
 use super::repo::{self, ApiKeyRecord};
 use super::{CurrentUser, Role};
-use crate::app::AppState;
 use crate::audit::{self, Audit, AuditContext, Event};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Page;
 use crate::http::{ApiJson, created};
+use crate::state::AppState;
 use crate::users::model::parse_text;
 
 /// The routes of this module.
@@ -154,7 +154,6 @@ pub async fn create(
         repo::create_api_key(&txn, caller.org, name, role, caller.user_id()).await?;
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         Event::new("api_key.created", "api_key", Some(record.model.id))
             .with_fields(["name", "role"]),
@@ -183,7 +182,6 @@ pub async fn revoke(db: &Db, caller: &CurrentUser, ctx: &AuditContext, id: Uuid)
     repo::revoke_api_key(&txn, caller.org, id).await?;
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         Event::new("api_key.revoked", "api_key", Some(id)),
     )

@@ -1,5 +1,6 @@
 //! Authentication and authorization: passwords, sessions, bearer tokens, API keys and roles.
 
+pub mod actor;
 pub mod api_keys;
 pub mod pages;
 pub mod password;
@@ -10,5 +11,6 @@ pub mod routes;
 pub mod service;
 pub mod tokens;
 
-pub use principal::{Actor, CurrentUser};
+pub use actor::Actor;
+pub use principal::{Credential, CurrentUser};
 pub use roles::Role;

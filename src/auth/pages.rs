@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::Role;
 use super::api_keys::{self, ApiKey, CreatedApiKey};
 use super::repo;
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::users::pages::grantable;
 use crate::web::page::{
     FormState, PageError, PageResult, Shell, Viewer, redirect_with, render, render_status,

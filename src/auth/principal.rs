@@ -14,18 +14,18 @@ use chrono::Duration as ChronoDuration;
 use uuid::Uuid;
 
 use super::{Role, repo, tokens};
-use crate::app::AppState;
 use crate::audit::{self, AuditContext, Event, RequestOrigin};
 use crate::db::now;
 use crate::error::AppError;
 use crate::organizations::OrgId;
+use crate::state::AppState;
 
 /// A use of a credential is recorded at most this often, so that reads do not all turn into writes.
 const TOUCH_EVERY_SECS: i64 = 60;
 
 /// What kind of credential authenticated the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
+pub enum Credential {
     /// A user with a login token.
     User {
         /// The account.
@@ -48,23 +48,23 @@ pub struct CurrentUser {
     /// What the caller may do.
     pub role: Role,
     /// Who or what is calling.
-    pub actor: Actor,
+    pub credential: Credential,
 }
 
 impl CurrentUser {
     /// The user id, when a person (not an API key) is calling.
     pub fn user_id(&self) -> Option<Uuid> {
-        match self.actor {
-            Actor::User { user_id, .. } => Some(user_id),
-            Actor::ApiKey { .. } => None,
+        match self.credential {
+            Credential::User { user_id, .. } => Some(user_id),
+            Credential::ApiKey { .. } => None,
         }
     }
 
     /// The id idempotency keys and logs are attributed to: the user or the API key.
     pub fn principal_id(&self) -> Uuid {
-        match self.actor {
-            Actor::User { user_id, .. } => user_id,
-            Actor::ApiKey { key_id } => key_id,
+        match self.credential {
+            Credential::User { user_id, .. } => user_id,
+            Credential::ApiKey { key_id } => key_id,
         }
     }
 
@@ -149,7 +149,7 @@ pub async fn resolve(
         let caller = CurrentUser {
             org,
             role: key.role,
-            actor: Actor::ApiKey {
+            credential: Credential::ApiKey {
                 key_id: key.model.id,
             },
         };
@@ -160,7 +160,6 @@ pub async fn resolve(
             if repo::touch_api_key(&txn, org, key.model.id, stale_before).await? {
                 audit::record(
                     &txn,
-                    state.db.backend(),
                     &AuditContext::for_caller(&caller, origin.request_id, origin.ip),
                     Event::new("api_key.used", "api_key", Some(key.model.id)),
                 )
@@ -188,7 +187,7 @@ pub async fn resolve(
     Ok(Some(CurrentUser {
         org,
         role,
-        actor: Actor::User {
+        credential: Credential::User {
             user_id: session.user.id,
             session_id: session.id,
         },

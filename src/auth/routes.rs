@@ -12,12 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{CurrentUser, Role, service};
-use crate::app::AppState;
 use crate::audit::{Audit, RequestOrigin};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::{ApiJson, created};
 use crate::organizations::service::Signup;
 use crate::organizations::{Organization, repo as org_repo};
+use crate::state::AppState;
 use crate::users::{User, repo as user_repo};
 
 /// The routes of this module.

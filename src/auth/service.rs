@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Actor, CurrentUser, Role, password, repo};
-use crate::app::AppState;
+use super::{Credential, CurrentUser, Role, password, repo};
 use crate::audit::{self, AuditContext, Event, RequestOrigin};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::organizations::service::{Signup, create_with_owner};
 use crate::organizations::{OrgId, Organization};
+use crate::state::AppState;
 use crate::users::model::EmailAddress;
 use crate::users::{User, repo as user_repo};
 
@@ -94,7 +94,6 @@ pub async fn login(
     let user = user_repo::get(&txn, org, row.id).await?.ok_or_else(wrong)?;
     audit::record(
         &txn,
-        state.db.backend(),
         &AuditContext::user(org, user.id, user.role, origin),
         Event::new("auth.login", "user", Some(user.id)),
     )
@@ -118,7 +117,6 @@ fn record_failed_login(db: &Db, org: OrgId, user_id: uuid::Uuid, origin: Request
             let txn = db.begin_write().await?;
             audit::record(
                 &txn,
-                db.backend(),
                 &AuditContext::anonymous(org, origin),
                 Event::new("auth.login_failed", "user", Some(user_id)),
             )
@@ -135,24 +133,18 @@ fn record_failed_login(db: &Db, org: OrgId, user_id: uuid::Uuid, origin: Request
 
 /// Ends the caller's session at once. API keys do not log out (400).
 pub async fn logout(state: &AppState, caller: &CurrentUser, ctx: &AuditContext) -> AppResult<()> {
-    match caller.actor {
-        Actor::User {
+    match caller.credential {
+        Credential::User {
             session_id,
             user_id,
         } => {
             let txn = state.db.begin_write().await?;
             repo::revoke_session(&txn, caller.org, session_id).await?;
-            audit::record(
-                &txn,
-                state.db.backend(),
-                ctx,
-                Event::new("auth.logout", "user", Some(user_id)),
-            )
-            .await?;
+            audit::record(&txn, ctx, Event::new("auth.logout", "user", Some(user_id))).await?;
             txn.commit().await?;
             Ok(())
         }
-        Actor::ApiKey { .. } => Err(AppError::BadRequest(
+        Credential::ApiKey { .. } => Err(AppError::BadRequest(
             "API keys do not log out; revoke them with DELETE /api/v1/api-keys/{id}.".into(),
             None,
         )),

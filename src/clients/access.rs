@@ -8,7 +8,7 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, ExprTrait};
 use uuid::Uuid;
 
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Actor, CurrentUser, Role};
 use crate::db::entities::{client_trainers, clients};
 use crate::error::{AppError, AppResult};
 use crate::organizations::OrgId;
@@ -67,6 +67,14 @@ impl ClientScope {
             role: caller.role,
             actor_id: caller.user_id(),
         })
+    }
+
+    /// Works out the scope of an actor; the system sees every client.
+    pub async fn for_actor(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Self> {
+        match &actor.caller {
+            Some(caller) => Self::of(db, caller).await,
+            None => Ok(Self::system(actor.org())),
+        }
     }
 
     /// A scope that sees everything in an organization (the shell, imports run by the system).

@@ -16,11 +16,11 @@ use utoipa_axum::routes;
 
 use super::access::{ClientScope, Visibility};
 use super::model::ClientStatus;
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::db::entities::{client_status_changes, client_trainers, clients};
 use crate::error::{AppError, AppResult};
 use crate::organizations::repo as org_repo;
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {

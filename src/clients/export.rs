@@ -20,7 +20,6 @@ use super::model::Client;
 use super::notes::{Note, TimelineEntry, timeline};
 use super::repo;
 use super::routes::ListClients;
-use crate::app::AppState;
 use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::{CurrentUser, Role};
 use crate::db::Db;
@@ -28,6 +27,7 @@ use crate::db::entities::{client_consents, client_notes, client_status_changes};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiQuery;
 use crate::http::pagination::SortValue;
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -143,13 +143,7 @@ pub async fn clients_csv(
         .map(|h| (*h).to_owned())
         .collect();
     let txn = db.begin_write().await?;
-    audit::record(
-        &txn,
-        db.backend(),
-        ctx,
-        Event::new("client.exported", "client", None),
-    )
-    .await?;
+    audit::record(&txn, ctx, Event::new("client.exported", "client", None)).await?;
     txn.commit().await?;
     tracing::info!(org.id = %scope.org, "client export started");
     // State: the next page request, or None when done; the header goes first.
@@ -309,7 +303,6 @@ pub async fn export_personal_data(
     let txn = db.begin_write().await?;
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         super::client_event("client.personal_data_exported", id, Vec::new()),
     )

@@ -26,13 +26,13 @@ use uuid::Uuid;
 use super::access::ClientScope;
 use super::model::{ClientFields, ClientStatus, CreateClient, UpdateClient};
 use super::repo;
-use crate::app::AppState;
 use crate::audit::{self, Audit, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{clients, import_items, imports};
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::{ApiQuery, created};
+use crate::state::AppState;
 use crate::validation::EmailAddress;
 
 /// Largest accepted file.
@@ -685,7 +685,6 @@ pub async fn run_import(
     import_ctx.source = audit::Source::Import;
     audit::record(
         &txn,
-        db.backend(),
         &import_ctx,
         Event::new("import.committed", "import", Some(import_id)),
     )
@@ -775,7 +774,6 @@ pub async fn revert_import(
         .await?;
     audit::record(
         &txn,
-        state.db.backend(),
         &ctx,
         Event::new("import.reverted", "import", Some(import.id)),
     )

@@ -19,13 +19,13 @@ use uuid::Uuid;
 
 use super::access::ClientScope;
 use super::repo;
-use crate::app::AppState;
 use crate::audit::Audit;
 use crate::auth::{CurrentUser, Role};
 use crate::db::entities::{client_consents, client_notes, client_status_changes, client_trainers};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 use crate::http::{ApiJson, ApiQuery, created};
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement, UnionType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    ExprTrait, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
+    ExprTrait, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -502,14 +502,6 @@ async fn check_trainers(
     Ok(())
 }
 
-/// A unique-constraint violation on insert can only be the email (the id is new).
-fn email_conflict(e: sea_orm::DbErr) -> AppError {
-    match AppError::from(e) {
-        AppError::Conflict { .. } => AppError::conflict("A client with this email already exists."),
-        other => other,
-    }
-}
-
 /// Inserts a client with its tags, initial status record, consents and assignments.
 pub async fn insert(
     db: &impl ConnectionTrait,
@@ -526,7 +518,9 @@ pub async fn insert(
     clients::Entity::insert(rows.client)
         .exec_without_returning(db)
         .await
-        .map_err(email_conflict)?;
+        .map_err(AppError::unique_as(
+            "A client with this email already exists.",
+        ))?;
     client_tags::Entity::insert_many(rows.tags)
         .exec_without_returning(db)
         .await?;
@@ -604,7 +598,11 @@ pub async fn insert_many(
         consents.extend(r.consents);
         assignments.extend(r.assignments);
     }
-    insert_in_chunks(db, rows).await.map_err(email_conflict)?;
+    insert_in_chunks(db, rows)
+        .await
+        .map_err(AppError::unique_as(
+            "A client with this email already exists.",
+        ))?;
     insert_in_chunks(db, tags).await?;
     insert_in_chunks(db, statuses).await?;
     insert_in_chunks(db, consents).await?;
@@ -1162,4 +1160,20 @@ pub async fn by_ids(
         );
     }
     Ok(out)
+}
+
+/// The client record linked to a portal account, if any.
+pub async fn id_by_user(
+    db: &impl ConnectionTrait,
+    org: crate::organizations::OrgId,
+    user: Uuid,
+) -> AppResult<Option<Uuid>> {
+    Ok(clients::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::OrganizationId.eq(org.0))
+        .filter(Column::UserId.eq(user))
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?)
 }

@@ -15,12 +15,12 @@ use super::client_event;
 use super::model::{Client, ClientStatus, CreateClient, UpdateClient};
 use super::repo::{self, ClientFilter};
 use super::service;
-use crate::app::AppState;
 use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -180,13 +180,7 @@ pub async fn delete_client(
     let scope = ClientScope::of(state.db.conn(), &caller).await?;
     let txn = state.db.begin_write().await?;
     repo::delete(&txn, &scope, id).await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &ctx,
-        client_event("client.deleted", id, Vec::new()),
-    )
-    .await?;
+    audit::record(&txn, &ctx, client_event("client.deleted", id, Vec::new())).await?;
     txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

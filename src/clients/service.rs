@@ -46,7 +46,6 @@ pub async fn create_client(
     let client = repo::insert(&txn, scope, fields, &trainer_ids).await?;
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         client_event("client.created", client.id, changed),
     )
@@ -76,13 +75,7 @@ pub async fn update_client(
     let changed = fields.changed_names();
     let txn = db.begin_write().await?;
     let client = repo::update(&txn, scope, id, expected, fields).await?;
-    audit::record(
-        &txn,
-        db.backend(),
-        ctx,
-        client_event("client.updated", id, changed),
-    )
-    .await?;
+    audit::record(&txn, ctx, client_event("client.updated", id, changed)).await?;
     txn.commit().await?;
     Ok(client)
 }
@@ -108,7 +101,6 @@ pub async fn assign_trainer(
     let client = repo::assign(&txn, scope, id, trainer_id, &role).await?;
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         client_event("client.trainer_assigned", id, vec!["trainer_ids".into()]),
     )
@@ -130,7 +122,6 @@ pub async fn unassign_trainer(
     repo::unassign(&txn, scope, id, trainer_id).await?;
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         client_event("client.trainer_unassigned", id, vec!["trainer_ids".into()]),
     )
@@ -149,13 +140,7 @@ pub async fn erase_client(
     scope.role.require(Role::Admin)?;
     let txn = db.begin_write().await?;
     repo::erase(&txn, scope, id).await?;
-    audit::record(
-        &txn,
-        db.backend(),
-        ctx,
-        client_event("client.erased", id, Vec::new()),
-    )
-    .await?;
+    audit::record(&txn, ctx, client_event("client.erased", id, Vec::new())).await?;
     txn.commit().await?;
     db.purge_freed_space().await?;
     tracing::info!(org.id = %scope.org, client.id = %id, "client erased");
@@ -193,7 +178,7 @@ pub async fn add_note(
     let mut event = Event::new("client_note.created", "client_note", Some(note.id))
         .with_fields(["body", "pinned"]);
     event.subject_client_id = Some(id);
-    audit::record(&txn, db.backend(), ctx, event).await?;
+    audit::record(&txn, ctx, event).await?;
     txn.commit().await?;
     Ok(Note::from(note))
 }

@@ -3,6 +3,7 @@
 
 pub mod entities;
 pub mod migrations;
+pub mod versioned;
 
 use std::time::Duration;
 
@@ -27,6 +28,16 @@ pub enum Backend {
     Sqlite,
     /// Production.
     Postgres,
+}
+
+impl Backend {
+    /// The engine behind a connection or transaction.
+    pub fn of(conn: &impl ConnectionTrait) -> Self {
+        match conn.get_database_backend() {
+            DatabaseBackend::Postgres => Self::Postgres,
+            _ => Self::Sqlite,
+        }
+    }
 }
 
 /// The application's database handle: a pool plus the knowledge of which engine is behind it.

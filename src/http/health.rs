@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// How long one readiness check may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);

@@ -16,11 +16,11 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::entities::idempotency_keys::{self, Column};
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// The request header.
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");

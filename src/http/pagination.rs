@@ -8,7 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -215,6 +216,33 @@ impl<C: ColumnTrait> PageRequest<C> {
             .order_by(self.field.column, self.order())
             .order_by(id_column, self.order())
             .limit(self.limit + 1)
+    }
+
+    /// The whole tail of a list query: counts the matches of `cond` when asked (`include_total`),
+    /// fetches the page of `E` under `cond` after the cursor, and turns the rows into items with
+    /// `key` (the sort value and id of a row, for the next cursor) and `map`.
+    pub async fn fetch<E, T>(
+        &self,
+        db: &impl ConnectionTrait,
+        cond: Condition,
+        id_column: C,
+        key: impl Fn(&E::Model) -> (SortValue, Uuid),
+        map: impl FnMut(E::Model) -> Result<T, AppError>,
+    ) -> Result<Page<T>, AppError>
+    where
+        E: EntityTrait<Column = C>,
+        E::Model: FromQueryResult + Send + Sync,
+    {
+        let total = if self.include_total {
+            Some(E::find().filter(cond.clone()).count(db).await?)
+        } else {
+            None
+        };
+        let rows = self
+            .apply(E::find().filter(cond), id_column)
+            .all(db)
+            .await?;
+        self.finish(rows, key, map, total)
     }
 
     /// Cuts the fetched rows to the page and makes the cursor of the next page from the last item.

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use super::Organization;
 use super::routes::{UpdateOrganization, update};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::page::{
     FormState, PageResult, Shell, Viewer, redirect_with, render, render_status,
 };

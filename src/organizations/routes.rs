@@ -9,12 +9,12 @@ use utoipa_axum::routes;
 
 use super::model::{Organization, parse_currency, parse_locale, parse_org_name, parse_timezone};
 use super::repo::{self, OrganizationChanges};
-use crate::app::AppState;
 use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::{CurrentUser, Role};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::http::{ApiJson, IfMatch};
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -168,7 +168,6 @@ pub async fn update(
     let org = repo::update(&txn, caller.org, expected, changes).await?;
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         Event::new("organization.updated", "organization", Some(org.id)).with_fields(fields),
     )

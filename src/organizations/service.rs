@@ -112,7 +112,6 @@ pub async fn create_with_owner(
     let ctx = audit(OrgId(org.id), &user);
     audit::record(
         &txn,
-        db.backend(),
         &ctx,
         Event::new("organization.created", "organization", Some(org.id))
             .with_fields(["name", "slug", "timezone", "currency", "locale"]),
@@ -120,7 +119,6 @@ pub async fn create_with_owner(
     .await?;
     audit::record(
         &txn,
-        db.backend(),
         &ctx,
         Event::new("user.created", "user", Some(user.id))
             .with_fields(crate::users::service::CREATED_FIELDS),

@@ -13,13 +13,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::pages::{DayGroup, by_day};
-use super::service::{self, ClientSignup, DAYS_AHEAD};
-use crate::app::AppState;
+use super::service::{self, DAYS_AHEAD};
+use super::signup::{self, ClientSignup};
 use crate::audit::RequestOrigin;
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::organizations::{OrgId, Organization, repo as org_repo};
 use crate::scheduling::access::{ScheduleScope, Who};
+use crate::state::AppState;
 use crate::web::format::Fmt;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render, render_status};
 use crate::web::public::{home_of, logged_in};
@@ -183,7 +184,7 @@ pub async fn signup(
     if consent_sms {
         form.set("consent_sms", "on");
     }
-    let result = service::sign_up_client(
+    let result = signup::sign_up_client(
         &state,
         &org,
         ClientSignup {

@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use super::pages::{ClassRow, DayGroup, Place, PortalViewer, back_to, by_day, class_row, refusal};
 use super::service::{self, DAYS_AHEAD};
-use crate::app::AppState;
 use crate::clients::Client;
 use crate::clients::access::ClientScope;
 use crate::clients::export::export_personal_data;
@@ -24,6 +23,7 @@ use crate::organizations::OrgId;
 use crate::scheduling::classes::{self, BookClass};
 use crate::scheduling::sessions;
 use crate::scheduling::sessions::BookingOverrides;
+use crate::state::AppState;
 use crate::web::format::Fmt;
 use crate::web::page::{PageResult, Shell, redirect_with, render};
 

@@ -12,12 +12,12 @@ use uuid::Uuid;
 
 use super::service::Offer;
 use super::{booking, mine};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::db::entities::class_bookings;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::Organization;
 use crate::scheduling::access::{ScheduleScope, Who};
+use crate::state::AppState;
 use crate::web::format::Fmt;
 use crate::web::page::{FormState, PageError, Viewer};
 

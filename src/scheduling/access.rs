@@ -2,11 +2,11 @@
 //! (through the trainer profile linked to their account); a client their own sessions and bookings
 //! (through the client record linked to their portal account).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::auth::{CurrentUser, Role};
-use crate::db::entities::clients;
+use crate::auth::{Actor, CurrentUser, Role};
+use crate::clients::repo as client_repo;
 use crate::error::AppResult;
 use crate::organizations::OrgId;
 use crate::trainers::repo as trainer_repo;
@@ -46,18 +46,12 @@ impl ScheduleScope {
                     None => Who::Nobody,
                 }
             }
-            (Role::Client, Some(user)) => match clients::Entity::find()
-                .select_only()
-                .column(clients::Column::Id)
-                .filter(clients::Column::OrganizationId.eq(caller.org.0))
-                .filter(clients::Column::UserId.eq(user))
-                .into_tuple::<Uuid>()
-                .one(db)
-                .await?
-            {
-                Some(c) => Who::Client(c),
-                None => Who::Nobody,
-            },
+            (Role::Client, Some(user)) => {
+                match client_repo::id_by_user(db, caller.org, user).await? {
+                    Some(c) => Who::Client(c),
+                    None => Who::Nobody,
+                }
+            }
             _ => Who::Nobody,
         };
         Ok(Self {
@@ -65,6 +59,18 @@ impl ScheduleScope {
             who,
             role: caller.role,
         })
+    }
+
+    /// Works out the scope of an actor; the system sees every schedule.
+    pub async fn for_actor(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Self> {
+        match &actor.caller {
+            Some(caller) => Self::of(db, caller).await,
+            None => Ok(Self {
+                org: actor.org(),
+                who: Who::All,
+                role: Role::Owner,
+            }),
+        }
     }
 
     /// Whether the caller sees an item with this trainer and (for sessions) client.

@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use super::access::{ScheduleScope, Who};
 use super::locations;
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clients::access::ClientScope;
 use crate::db::entities::{class_bookings, classes, training_sessions};
@@ -21,6 +20,7 @@ use crate::db::now;
 use crate::error::{AppError, AppResult};
 use crate::http::ApiQuery;
 use crate::organizations::{OrgId, repo as org_repo};
+use crate::state::AppState;
 
 /// The agenda route.
 pub fn router() -> OpenApiRouter<AppState> {

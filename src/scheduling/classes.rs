@@ -24,7 +24,6 @@ use uuid::Uuid;
 use super::access::{ScheduleScope, Who};
 use super::sessions::{CheckIn, check_in_code, check_in_method, check_times, is_late};
 use super::{conflicts, locations};
-use crate::app::AppState;
 use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{class_bookings, classes, clients};
@@ -33,6 +32,7 @@ use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
 use crate::http::{ApiJson, ApiQuery, created};
 use crate::organizations::{OrgId, repo as org_repo};
+use crate::state::AppState;
 use crate::trainers::repo as trainer_repo;
 use crate::validation::parse_text;
 
@@ -278,13 +278,7 @@ pub async fn create(
     })
     .exec_with_returning(&txn)
     .await?;
-    audit::record(
-        &txn,
-        pool.backend(),
-        ctx,
-        Event::new("class.created", "class", Some(m.id)),
-    )
-    .await?;
+    audit::record(&txn, ctx, Event::new("class.created", "class", Some(m.id))).await?;
     txn.commit().await?;
     to_class(db, m).await
 }
@@ -473,13 +467,7 @@ pub async fn cancel_class(
         .filter(class_bookings::Column::Status.ne("cancelled"))
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
-        state.db.backend(),
-        &ctx,
-        Event::new("class.cancelled", "class", Some(id)),
-    )
-    .await?;
+    audit::record(&txn, &ctx, Event::new("class.cancelled", "class", Some(id))).await?;
     txn.commit().await?;
     Ok(Json(to_class(db, find(db, scope.org, id).await?).await?))
 }
@@ -688,7 +676,7 @@ pub async fn book(
         Some(m.id),
     );
     event.subject_client_id = Some(client_id);
-    audit::record(&txn, pool.backend(), ctx, event).await?;
+    audit::record(&txn, ctx, event).await?;
     txn.commit().await?;
     Ok(to_booking(m))
 }
@@ -810,7 +798,7 @@ pub async fn cancel_place(
         .await?;
     let mut event = Event::new("class_booking.cancelled", "class_booking", Some(booking_id));
     event.subject_client_id = Some(booking.client_id);
-    audit::record(&txn, pool.backend(), ctx, event).await?;
+    audit::record(&txn, ctx, event).await?;
     let waiting = class_bookings::Entity::find()
         .filter(class_bookings::Column::ClassId.eq(id))
         .filter(class_bookings::Column::Status.eq("waitlisted"))
@@ -837,7 +825,7 @@ pub async fn cancel_place(
             let mut event = Event::new("class_booking.promoted", "class_booking", Some(w.id))
                 .with_fields(["status"]);
             event.subject_client_id = Some(w.client_id);
-            audit::record(&txn, pool.backend(), ctx, event).await?;
+            audit::record(&txn, ctx, event).await?;
         }
     }
     txn.commit().await?;
@@ -906,7 +894,7 @@ pub async fn check_in_place(
         Some(booking_id),
     );
     event.subject_client_id = Some(booking.client_id);
-    audit::record(&txn, pool.backend(), ctx, event).await?;
+    audit::record(&txn, ctx, event).await?;
     let m = class_bookings::Entity::find_by_id(booking_id)
         .one(&txn)
         .await?

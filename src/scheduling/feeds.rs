@@ -19,7 +19,6 @@ use uuid::Uuid;
 use super::access::{ScheduleScope, Who};
 use super::ics::{self, Calendar, EventStatus};
 use super::locations;
-use crate::app::AppState;
 use crate::audit::{self, Audit, Event};
 use crate::auth::{CurrentUser, tokens};
 use crate::db::entities::{
@@ -28,6 +27,7 @@ use crate::db::entities::{
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult};
 use crate::organizations::OrgId;
+use crate::state::AppState;
 
 /// `POST /api/v1/trainers/{id}/calendar-feed`.
 pub fn trainer_router() -> OpenApiRouter<AppState> {
@@ -99,7 +99,7 @@ async fn rotate(
     if kind == "client" {
         event.subject_client_id = Some(owner);
     }
-    audit::record(&txn, state.db.backend(), ctx, event).await?;
+    audit::record(&txn, ctx, event).await?;
     txn.commit().await?;
     Ok(Json(FeedUrl {
         url: format!("{}/calendar/{secret}.ics", base_url(state, headers)),

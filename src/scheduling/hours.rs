@@ -16,7 +16,6 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::access::{ScheduleScope, Who};
-use crate::app::AppState;
 use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{trainer_hours, trainer_time_off};
@@ -24,6 +23,7 @@ use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::http::{ApiJson, created};
 use crate::organizations::OrgId;
+use crate::state::AppState;
 use crate::trainers::repo as trainer_repo;
 
 /// The routes of this module, under `/api/v1/trainers`.
@@ -208,7 +208,6 @@ pub async fn set_hours(
     }
     audit::record(
         &txn,
-        pool.backend(),
         ctx,
         Event::new("trainer.working_hours_set", "trainer", Some(id)).with_fields(["working_hours"]),
     )
@@ -341,7 +340,6 @@ pub async fn add_time_off(
     .await?;
     audit::record(
         &txn,
-        pool.backend(),
         ctx,
         Event::new("trainer.time_off_added", "trainer", Some(id)),
     )
@@ -388,7 +386,6 @@ pub async fn remove_time_off(
     }
     audit::record(
         &txn,
-        pool.backend(),
         ctx,
         Event::new("trainer.time_off_removed", "trainer", Some(id)),
     )

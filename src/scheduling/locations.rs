@@ -15,7 +15,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::audit::{self, Audit, Event};
 use crate::auth::{CurrentUser, Role};
 use crate::db::entities::locations::{self, Column};
@@ -25,6 +24,7 @@ use crate::http::pagination::Page;
 use crate::http::{ApiJson, IfMatch, created};
 use crate::organizations::OrgId;
 use crate::organizations::model::parse_timezone;
+use crate::state::AppState;
 use crate::validation::{double_option, parse_text};
 
 /// The routes of this module.
@@ -198,7 +198,6 @@ pub async fn create_location(
     .await?;
     audit::record(
         &txn,
-        state.db.backend(),
         &ctx,
         Event::new("location.created", "location", Some(m.id)),
     )
@@ -269,7 +268,6 @@ pub async fn update_location(
         .await?;
     audit::record(
         &txn,
-        state.db.backend(),
         &ctx,
         Event::new("location.updated", "location", Some(id)),
     )
@@ -321,7 +319,6 @@ pub async fn delete_location(
         .await?;
     audit::record(
         &txn,
-        state.db.backend(),
         &ctx,
         Event::new("location.deleted", "location", Some(id)),
     )

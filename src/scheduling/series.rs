@@ -23,7 +23,6 @@ use super::sessions::{
     insert, to_session,
 };
 use super::{conflicts, hours};
-use crate::app::AppState;
 use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{session_series, training_sessions};
@@ -31,6 +30,7 @@ use crate::db::{Db, new_id, now};
 use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::http::{ApiJson, ApiQuery, created};
 use crate::organizations::model::parse_timezone;
+use crate::state::AppState;
 use crate::validation::parse_long_text;
 
 /// The routes of this module.
@@ -320,7 +320,7 @@ pub async fn create(
     let mut event = Event::new("session_series.created", "session_series", Some(series.id))
         .with_fields(["rrule", "first_starts_at"]);
     event.subject_client_id = Some(input.client_id);
-    audit::record(&txn, db.backend(), ctx, event).await?;
+    audit::record(&txn, ctx, event).await?;
     txn.commit().await?;
     Ok(SeriesWithSessions {
         series: series.into(),

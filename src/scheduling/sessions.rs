@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use super::access::{ScheduleScope, Who};
 use super::{conflicts, hours, locations};
-use crate::app::AppState;
 use crate::audit::{self, Audit, AuditContext, Event};
 use crate::auth::CurrentUser;
 use crate::db::entities::{
@@ -29,6 +28,7 @@ use crate::error::{AppError, AppResult, FieldErrors, Problem};
 use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
 use crate::organizations::{OrgId, repo as org_repo};
+use crate::state::AppState;
 use crate::trainers::repo as trainer_repo;
 use crate::validation::{double_option, parse_long_text};
 
@@ -487,7 +487,7 @@ pub async fn book(
         "ends_at",
     ]);
     event.subject_client_id = Some(m.client_id);
-    audit::record(&txn, db.backend(), ctx, event).await?;
+    audit::record(&txn, ctx, event).await?;
     txn.commit().await?;
     Ok(to_session(scope, m))
 }
@@ -718,7 +718,7 @@ pub async fn update(
     for m in &changed {
         let mut event = Event::new("session.updated", "session", Some(m.id));
         event.subject_client_id = Some(m.client_id);
-        audit::record(&txn, db.backend(), ctx, event).await?;
+        audit::record(&txn, ctx, event).await?;
     }
     txn.commit().await?;
     let m = changed
@@ -878,7 +878,7 @@ pub async fn cancel(
         let mut event =
             Event::new("session.cancelled", "session", Some(m.id)).with_fields(["status"]);
         event.subject_client_id = Some(m.client_id);
-        audit::record(&txn, db.backend(), ctx, event).await?;
+        audit::record(&txn, ctx, event).await?;
     }
     txn.commit().await?;
     let m = changed
@@ -970,7 +970,7 @@ pub async fn check_in(
     let m = visible(&txn, &scope, id).await?;
     let mut event = Event::new("session.checked_in", "session", Some(id));
     event.subject_client_id = Some(m.client_id);
-    audit::record(&txn, db.backend(), ctx, event).await?;
+    audit::record(&txn, ctx, event).await?;
     txn.commit().await?;
     Ok(to_session(&scope, m))
 }

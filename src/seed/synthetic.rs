@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::DemoLogin;
-use crate::auth::{Actor, CurrentUser, Role};
+use crate::auth::{Credential, CurrentUser, Role};
 use crate::clients::access::ClientScope;
 use crate::clients::model::{ClientFields, ClientStatus, CreateClient};
 use crate::clients::repo as client_repo;
@@ -156,7 +156,7 @@ async fn organization(
     let caller = CurrentUser {
         org: tenant,
         role: Role::Owner,
-        actor: Actor::User {
+        credential: Credential::User {
             user_id: owner.id,
             session_id: Uuid::nil(),
         },

@@ -3,7 +3,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait,
-    PaginatorTrait, QueryFilter, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -188,23 +188,11 @@ pub async fn list(
     if let Some(active) = active {
         cond = cond.add(Column::Active.eq(active));
     }
-    let total = if page.include_total {
-        Some(
-            trainers::Entity::find()
-                .filter(cond.clone())
-                .count(db)
-                .await?,
-        )
-    } else {
-        None
-    };
-    let rows = page
-        .apply(trainers::Entity::find().filter(cond), Column::Id)
-        .all(db)
-        .await?;
     let by_name = page.field.name == "name";
-    page.finish(
-        rows,
+    page.fetch::<trainers::Entity, _>(
+        db,
+        cond,
+        Column::Id,
         |m| {
             let v = if by_name {
                 SortValue::Text(m.sort_name.clone())
@@ -214,8 +202,8 @@ pub async fn list(
             (v, m.id)
         },
         |m| Ok(Trainer::from(m)),
-        total,
     )
+    .await
 }
 
 /// Applies validated changes at the expected version: 404 when absent, 412 when stale.
@@ -310,4 +298,37 @@ pub async fn delete(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResul
         return Err(AppError::NotFound);
     }
     Ok(())
+}
+
+/// The trainers a picker offers: active ones first, then by name; with `q`, only those whose first or
+/// family name (the start of the sort name) or email starts with it. At most `limit`.
+pub async fn for_picker(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    q: Option<&str>,
+    limit: u64,
+) -> AppResult<Vec<Trainer>> {
+    let mut cond = Condition::all().add(Column::OrganizationId.eq(org.0));
+    if let Some(q) = q.map(normalize).filter(|q| !q.is_empty()) {
+        let mut any = Condition::any();
+        for col in [Column::SortName, Column::EmailNormalized] {
+            let mut c = Condition::all().add(col.gte(q.as_str()));
+            if let Some(upper) = prefix_upper_bound(&q) {
+                c = c.add(col.lt(upper));
+            }
+            any = any.add(c);
+        }
+        cond = cond.add(any);
+    }
+    Ok(trainers::Entity::find()
+        .filter(cond)
+        .order_by_desc(Column::Active)
+        .order_by_asc(Column::SortName)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Trainer::from)
+        .collect())
 }

@@ -12,13 +12,13 @@ use uuid::Uuid;
 
 use super::model::{CreateTrainer, Trainer, UpdateTrainer};
 use super::repo;
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
 use crate::organizations::repo as org_repo;
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use super::model::{CreateUser, UpdateUser, User};
 use super::{repo, service};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::http::pagination::PageRequest;
+use crate::state::AppState;
 use crate::web::page::{
     FormState, PageError, PageResult, Shell, Viewer, redirect_with, render, render_status,
 };

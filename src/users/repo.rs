@@ -61,7 +61,9 @@ pub async fn insert(db: &impl ConnectionTrait, org: OrgId, new: NewUser) -> AppR
     let m = users::Entity::insert(model)
         .exec_with_returning(db)
         .await
-        .map_err(email_conflict)?;
+        .map_err(AppError::unique_as(
+            "An account with this email already exists.",
+        ))?;
     to_user(m)
 }
 
@@ -80,15 +82,6 @@ async fn ensure_email_free(
         ));
     }
     Ok(())
-}
-
-fn email_conflict(e: sea_orm::DbErr) -> AppError {
-    match AppError::from(e) {
-        AppError::Conflict { .. } => {
-            AppError::conflict("An account with this email already exists.")
-        }
-        other => other,
-    }
 }
 
 /// One account of the organization.
@@ -137,18 +130,11 @@ pub async fn list(
     if let Some(role) = role {
         cond = cond.add(Column::Role.eq(role.as_str()));
     }
-    let total = if page.include_total {
-        Some(users::Entity::find().filter(cond.clone()).count(db).await?)
-    } else {
-        None
-    };
-    let rows = page
-        .apply(users::Entity::find().filter(cond), Column::Id)
-        .all(db)
-        .await?;
     let field = page.field.name;
-    page.finish(
-        rows,
+    page.fetch::<users::Entity, _>(
+        db,
+        cond,
+        Column::Id,
         |m| {
             let v = match field {
                 "name" => SortValue::Text(m.name_normalized.clone()),
@@ -158,8 +144,8 @@ pub async fn list(
             (v, m.id)
         },
         to_user,
-        total,
     )
+    .await
 }
 
 /// Applies `changes` if the account is still at `expected_version` (when given): 404 when absent,
@@ -206,7 +192,9 @@ pub async fn update(
         .filter(filter)
         .exec(db)
         .await
-        .map_err(email_conflict)?;
+        .map_err(AppError::unique_as(
+            "An account with this email already exists.",
+        ))?;
     let current = get(db, org, id).await?.ok_or(AppError::NotFound)?;
     if result.rows_affected == 0 {
         return Err(AppError::PreconditionFailed {

@@ -12,12 +12,12 @@ use uuid::Uuid;
 
 use super::model::{CreateUser, UpdateUser, User};
 use super::{repo, service};
-use crate::app::AppState;
 use crate::audit::Audit;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
+use crate::state::AppState;
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {

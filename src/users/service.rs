@@ -36,7 +36,6 @@ pub async fn create(
     let user = repo::insert(&txn, caller.org, new).await?;
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         Event::new("user.created", "user", Some(user.id)).with_fields(CREATED_FIELDS),
     )
@@ -79,8 +78,8 @@ pub async fn update(
     if deactivated {
         auth_repo::revoke_user_sessions(&txn, caller.org, id, None).await?;
     } else if password_changed {
-        let keep = match caller.actor {
-            crate::auth::Actor::User {
+        let keep = match caller.credential {
+            crate::auth::Credential::User {
                 user_id,
                 session_id,
             } if user_id == id => Some(session_id),
@@ -91,7 +90,6 @@ pub async fn update(
     let role_changed = changed.contains(&"role");
     audit::record(
         &txn,
-        db.backend(),
         ctx,
         Event::new("user.updated", "user", Some(id)).with_fields(changed),
     )
@@ -99,7 +97,6 @@ pub async fn update(
     if role_changed {
         audit::record(
             &txn,
-            db.backend(),
             ctx,
             Event::new("user.role_changed", "user", Some(id)).with_fields(["role"]),
         )
@@ -143,13 +140,7 @@ pub async fn delete(db: &Db, caller: &CurrentUser, ctx: &AuditContext, id: Uuid)
         ensure_another_owner(db, &txn, caller, id).await?;
     }
     repo::delete(&txn, caller.org, id).await?;
-    audit::record(
-        &txn,
-        db.backend(),
-        ctx,
-        Event::new("user.deleted", "user", Some(id)),
-    )
-    .await?;
+    audit::record(&txn, ctx, Event::new("user.deleted", "user", Some(id))).await?;
     txn.commit().await?;
     Ok(())
 }

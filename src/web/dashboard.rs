@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::chart::BarChart;
 use super::page::{PageResult, Shell, Viewer, render};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::clients::access::ClientScope;
 use crate::clients::dashboard::{
@@ -18,6 +17,7 @@ use crate::clients::dashboard::{
 };
 use crate::error::AppError;
 use crate::scheduling::access::ScheduleScope;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "app/dashboard.html")]

@@ -1,9 +1,26 @@
-//! Form state: what the user typed, and the messages by field that a refused form shows next to each
-//! control.
+//! Forms: reading a submitted form ([`Form`], [`Fields`]), what a form shows again ([`FormState`]: the
+//! values typed and the messages by field), the one ending every form POST shares ([`respond`]), and
+//! the options of a `<select>` ([`Choice`]).
+//!
+//! A form POST handler reads as three lines of intent:
+//! ```ignore
+//! pub async fn create_thing(State(state): State<AppState>, viewer: Viewer, form: Form) -> PageResult {
+//!     let result = service::create_thing(&state.db, &viewer.actor(), input_from(&form.fields)).await;
+//!     respond(&state, result, form.state, |t| Done::to(format!("/app/things/{}", t.id), "Added."),
+//!         |form| thing_page(&state, &viewer, form)).await
+//! }
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 
-use super::page::PageError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::page::{PageError, PageResult, redirect_with};
+use crate::state::AppState;
 
 /// A submitted form as name/value pairs, in order (repeated names, such as checkboxes, stay apart).
 #[derive(Debug, Default, Clone)]
@@ -62,7 +79,113 @@ impl Fields {
             .collect()
     }
 }
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
+
+/// Extractor: a submitted `application/x-www-form-urlencoded` form, read as [`Fields`], with a
+/// [`FormState`] already showing every value typed (the CSRF token aside), ready to be shown again with
+/// errors. The CSRF middleware has checked the token before a handler runs.
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    /// What was submitted.
+    pub fields: Fields,
+    /// The form as it is shown again when refused.
+    pub state: FormState,
+}
+
+impl Form {
+    /// A form from raw urlencoded bytes.
+    pub fn parse(body: &[u8]) -> Self {
+        let fields = Fields::parse(body);
+        let state = FormState::with_values(fields.values());
+        Self { fields, state }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| PageError::App(AppError::BadRequest(e.body_text(), None)))?;
+        Ok(Self::parse(&body))
+    }
+}
+
+/// Where a form that succeeded goes, and the message shown there once.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The page to go to (303).
+    pub to: String,
+    /// The flash message.
+    pub message: String,
+}
+
+impl Done {
+    /// Go to `to` and show `message`.
+    pub fn to(to: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            to: to.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The ending every form POST shares: on success, a 303 to where `done` says with its flash message;
+/// on a refusal the person can fix (every field error, a conflict, a stale version, a rule), the form
+/// again through `rerender` with status 422 and each message at its field; anything else (a 404, a
+/// 500) becomes the error page.
+pub async fn respond<T, F, Fut>(
+    state: &AppState,
+    result: AppResult<T>,
+    mut form: FormState,
+    done: impl FnOnce(T) -> Done,
+    rerender: F,
+) -> PageResult
+where
+    F: FnOnce(FormState) -> Fut,
+    Fut: Future<Output = PageResult>,
+{
+    match result {
+        Ok(value) => {
+            let done = done(value);
+            Ok(redirect_with(state, &done.to, &done.message))
+        }
+        Err(e) => {
+            form.take_error(e)?;
+            let mut response: Response = rerender(form).await?;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+    }
+}
+
+/// One option of a `<select>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// The submitted value.
+    pub value: String,
+    /// What the option says.
+    pub label: String,
+}
+
+impl Choice {
+    /// An option.
+    pub fn new(value: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            label: label.into(),
+        }
+    }
+
+    /// Options from value/label pairs.
+    pub fn list<'a>(options: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Self> {
+        options
+            .into_iter()
+            .map(|(value, label)| Self::new(value, label))
+            .collect()
+    }
+}
 
 /// What a form shows: the values the user typed and the messages by field.
 #[derive(Debug, Clone, Default)]

@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod form;
 pub mod format;
 pub mod page;
+pub mod picker;
 pub mod public;
 pub mod session;
 
@@ -23,8 +24,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// The Content-Security-Policy of every page: nothing inline, nothing from elsewhere.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -11,11 +11,11 @@ use super::assets;
 pub use super::form::FormState;
 use super::format::Fmt;
 use super::session::{CsrfToken, Flash};
-use crate::app::AppState;
 use crate::audit::{AuditContext, RequestOrigin};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Actor, CurrentUser, Role};
 use crate::error::{AppError, InternalCause};
 use crate::organizations::{Organization, repo as org_repo};
+use crate::state::AppState;
 use crate::users::{User, repo as user_repo};
 
 /// The result of a page handler.
@@ -204,6 +204,11 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// The viewer as services take them: tenant, role and the audit context of this page request.
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.caller, self.audit.clone())
+    }
+
     /// 403 unless the viewer's role is at least `role`.
     pub fn require(&self, role: Role) -> Result<(), PageError> {
         self.caller.role.require(role).map_err(PageError::App)

@@ -12,10 +12,10 @@ use serde::Deserialize;
 
 use super::page::{FormState, PageResult, Shell, Viewer, render, render_status, safe_next};
 use super::session::Cookies;
-use crate::app::AppState;
 use crate::audit::{AuditContext, RequestOrigin};
 use crate::auth::{CurrentUser, Role, service};
 use crate::organizations::service::Signup;
+use crate::state::AppState;
 
 /// The public pages.
 pub fn router() -> Router<AppState> {

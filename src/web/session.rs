@@ -26,11 +26,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::page::PageError;
-use crate::app::AppState;
 use crate::audit::RequestOrigin;
 use crate::auth::principal::{LogIdentity, resolve};
 use crate::auth::tokens;
 use crate::config::Config;
+use crate::state::AppState;
 
 /// Largest form body read for the CSRF check (the CSV import form carries up to 10 MiB).
 pub const MAX_FORM_BYTES: usize = 11 * 1024 * 1024;

@@ -226,14 +226,14 @@ on_both_databases! {
         let ctx = AuditContext::system(org_of(&owner));
         for fields in [vec!["anna@example.com"], vec!["Anna Smith"], vec!["name", "x y"]] {
             let txn = app.db.begin_write().await.unwrap();
-            let result = audit::record(&txn, app.db.backend(), &ctx,
+            let result = audit::record(&txn, &ctx,
                 Event::new("user.updated", "user", None).with_fields(fields.clone())).await;
             let err = result.expect_err("a value is not a field name");
             assert!(!format!("{err:?}").contains("anna"), "the error does not echo the value: {err:?}");
             txn.rollback().await.unwrap();
         }
         let txn = app.db.begin_write().await.unwrap();
-        assert!(audit::record(&txn, app.db.backend(), &ctx, Event::new("Has Spaces", "user", None)).await.is_err());
+        assert!(audit::record(&txn, &ctx, Event::new("Has Spaces", "user", None)).await.is_err());
         txn.rollback().await.unwrap();
         assert_eq!(stored(&app).await.len(), before);
     }
@@ -304,7 +304,7 @@ on_both_databases! {
         // An event about a client (person), as the client features will record them.
         let subject = Uuid::now_v7();
         let txn = app.db.begin_write().await.unwrap();
-        audit::record(&txn, app.db.backend(), &AuditContext::system(org_of(&owner)), Event {
+        audit::record(&txn, &AuditContext::system(org_of(&owner)), Event {
             action: "client.created", entity_type: "client", entity_id: Some(subject),
             changed_fields: vec!["name".into()], subject_client_id: Some(subject),
         }).await.unwrap();

@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use chrono::Utc;
 
 use super::{TrainerOption, parse_id, require_app, trainer_options};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::clients::access::ClientScope;
 use crate::clients::model::Client;
@@ -19,6 +18,7 @@ use crate::error::AppError;
 use crate::http::ApiQuery;
 use crate::scheduling::agenda::attendance;
 use crate::scheduling::sessions::{ListSessions, list_sessions};
+use crate::state::AppState;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
 
 /// A line of a list on the file: when, and what.

@@ -9,7 +9,6 @@ use axum::response::Response;
 use super::file::{Forms, file_page};
 use super::new::parse_date;
 use super::{Fields, parse_id, require_app, split_tags};
-use crate::app::AppState;
 use crate::audit::Audit;
 use crate::auth::Role;
 use crate::clients::access::ClientScope;
@@ -17,6 +16,7 @@ use crate::clients::model::{ClientStatus, UpdateClient};
 use crate::clients::notes::CreateNote;
 use crate::clients::{export, repo, service};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::page::{FormState, PageError, PageResult, Viewer, redirect_with};
 
 fn to_file(state: &AppState, id: uuid::Uuid, message: &str) -> Response {

@@ -10,11 +10,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::require_app;
-use crate::app::AppState;
 use crate::audit::Audit;
 use crate::clients::access::ClientScope;
 use crate::clients::import::{ImportReport, OnDuplicate, RowOutcome, run_import};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::page::{
     FormState, PageError, PageResult, Shell, Viewer, redirect_with, render_status,
 };

@@ -9,13 +9,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{Choice, Fields, require_app, trainer_options};
-use crate::app::AppState;
 use crate::audit::Audit;
 use crate::clients::access::ClientScope;
 use crate::clients::model::{ClientStatus, UpdateClient};
 use crate::clients::routes::ListClients;
 use crate::clients::{export, repo, service};
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::page::{
     PageError, PageResult, Shell, Viewer, redirect_with, render, render_status,
 };

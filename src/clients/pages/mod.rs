@@ -14,10 +14,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::organizations::OrgId;
+use crate::state::AppState;
 use crate::trainers::repo as trainer_repo;
 use crate::web::page::{PageError, Viewer};
 

@@ -8,12 +8,12 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{Fields, TrainerOption, require_app, split_tags, trainer_options};
-use crate::app::AppState;
 use crate::audit::Audit;
 use crate::clients::access::ClientScope;
 use crate::clients::model::{ClientStatus, CreateClient};
 use crate::clients::service;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
 
 #[derive(Template)]

@@ -12,12 +12,12 @@ use super::{
     Choice, ConflictView, Fields, client_choices, describe_conflicts, location_choices, parse_id,
     parse_instant, parse_number, rename_fields, require_id, trainer_choices,
 };
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::series::{self, CreateSeries};
 use crate::scheduling::sessions::{self as service, BookingOverrides, CreateSession, SessionKind};
+use crate::state::AppState;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
 
 const WEEKDAYS: [(&str, &str); 7] = [

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{Choice, Names, label, location_choices, trainer_choices};
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::agenda::{self, AgendaItem, AgendaParams, View};
 use crate::scheduling::locations;
+use crate::state::AppState;
 use crate::web::format::Fmt;
 use crate::web::page::{PageResult, Shell, Viewer, render};
 

@@ -13,12 +13,12 @@ use super::{
     Choice, ConflictView, Fields, Names, describe_conflicts, location_choices, parse_id,
     parse_instant, parse_number, rename_fields, require_id, trainer_choices,
 };
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::classes::{self as service, CreateClass, ListClasses};
 use crate::scheduling::locations;
+use crate::state::AppState;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
 
 /// Filters of the class list (empty values count as absent).

@@ -21,10 +21,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::db::entities::{classes as class_rows, trainers as trainer_rows};
 use crate::error::AppError;
 use crate::organizations::OrgId;
+use crate::state::AppState;
 use crate::web::format::Fmt;
 use crate::web::page::Viewer;
 

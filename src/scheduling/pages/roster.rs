@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::{Choice, Fields, Names, client_choices, require_id};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::classes::{self as service, BookClass};
 use crate::scheduling::locations;
 use crate::scheduling::sessions::CheckIn;
+use crate::state::AppState;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
 
 /// One place on the roster.

@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::booking::{length, length_field, overrides_of};
 use super::{ConflictView, Fields, Names, describe_conflicts, label, parse_instant, rename_fields};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::http::IfMatch;
@@ -20,6 +19,7 @@ use crate::scheduling::series::ApplyTo;
 use crate::scheduling::sessions::{
     self as service, BookingOverrides, CheckIn, SessionStatus, UpdateSession,
 };
+use crate::state::AppState;
 use crate::web::page::{
     FormState, PageError, PageResult, Shell, Viewer, redirect_with, render_status,
 };

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use uuid::Uuid;
 
 use super::{Fields, parse_instant};
-use crate::app::AppState;
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::http::IfMatch;
@@ -16,6 +15,7 @@ use crate::http::pagination::PageRequest;
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::feeds;
 use crate::scheduling::hours::{self, CreateTimeOff, WorkingBlock, WorkingHours};
+use crate::state::AppState;
 use crate::trainers::model::{CreateTrainer, UpdateTrainer};
 use crate::trainers::{Trainer, repo as trainer_repo, routes as trainer_service};
 use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
