@@ -11,5 +11,6 @@ pub mod ics;
 pub mod locations;
 pub mod pages;
 pub mod recurrence;
-pub mod series;
 pub mod sessions;
+
+pub use sessions::series;

@@ -1,24 +1,26 @@
 //! `/app/sessions/new`: books one session, or a weekly series (through the series service).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
     Choice, ConflictView, Fields, client_choices, describe_conflicts, location_choices, parse_id,
-    parse_instant, parse_number, rename_fields, require_id, trainer_choices,
+    parse_instant, parse_number, rename_fields, require_id,
 };
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
-use crate::scheduling::series::{self, CreateSeries};
-use crate::scheduling::sessions::{self as service, BookingOverrides, CreateSession, SessionKind};
+use crate::scheduling::sessions::model::{BookingOverrides, CreateSession, SessionKind};
+use crate::scheduling::sessions::series::model::CreateSeries;
+use crate::scheduling::sessions::series::service as series_service;
+use crate::scheduling::sessions::service;
 use crate::state::AppState;
-use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
+use crate::web::form::{Done, Form, respond};
+use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
+use crate::web::picker;
 
 const WEEKDAYS: [(&str, &str); 7] = [
     ("MO", "Mon"),
@@ -60,8 +62,8 @@ async fn render_new(
     status: StatusCode,
 ) -> PageResult {
     let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &viewer.caller).await?;
-    let mut trainers = trainer_choices(db, scope.org).await?;
+    let scope = ScheduleScope::for_actor(db, &viewer.actor()).await?;
+    let mut trainers = picker::trainers(db, scope.org, None).await?;
     if let Who::Trainer(me) = scope.who {
         trainers.retain(|t| t.value == me.to_string());
     }
@@ -198,141 +200,101 @@ fn weekly_rule(e: &mut FieldErrors, fields: &Fields) -> Option<String> {
 pub async fn create_session(
     State(state): State<AppState>,
     viewer: Viewer,
-    Form(raw): Form<Vec<(String, String)>>,
+    mut form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let fields = Fields(raw);
-    let mut form = FormState::with_values(fields.values());
-    form.set("byday_list", fields.all("byday").join(","));
+    let fields = &form.fields;
+    form.state.set("byday_list", fields.all("byday").join(","));
     let tz = viewer.shell.fmt.tz();
     let mut e = FieldErrors::new();
-    let trainer_id = require_id(&mut e, &fields, "trainer_id");
-    let client_id = require_id(&mut e, &fields, "client_id");
-    let location_id = parse_id(&mut e, &fields, "location_id");
-    let starts_at = parse_instant(&mut e, &fields, "starts_at", tz);
-    let duration = length(&mut e, &fields, starts_at, tz);
+    let trainer_id = require_id(&mut e, fields, "trainer_id");
+    let client_id = require_id(&mut e, fields, "client_id");
+    let location_id = parse_id(&mut e, fields, "location_id");
+    let starts_at = parse_instant(&mut e, fields, "starts_at", tz);
+    let duration = length(&mut e, fields, starts_at, tz);
     let kind = parse_kind(&mut e, fields.get("kind"));
-    let notes = Some(fields.get("notes").to_owned()).filter(|n| !n.is_empty());
-    let repeat = fields.checked("repeat");
-    let rule = if repeat {
-        weekly_rule(&mut e, &fields)
+    let notes = fields.opt("notes");
+    let rule = if fields.checked("repeat") {
+        weekly_rule(&mut e, fields)
     } else {
         None
     };
-    let ctx = viewer.audit.clone();
-    let overrides = overrides_of(&fields);
-    let outcome = match (trainer_id, client_id, starts_at, duration, e.is_empty()) {
+    let actor = viewer.actor();
+    let overrides = overrides_of(fields);
+    let result = match (trainer_id, client_id, starts_at, duration, e.is_empty()) {
         (Some(trainer_id), Some(client_id), Some(starts_at), Some(duration), true) => {
             if let Some(rrule) = rule {
-                series::create(
-                    &state.db,
-                    &viewer.caller,
-                    &ctx,
-                    CreateSeries {
-                        trainer_id,
-                        client_id,
-                        location_id,
-                        first_starts_at: fields.get("starts_at").to_owned(),
-                        duration_minutes: i32::try_from(duration).unwrap_or(i32::MAX),
-                        timezone: tz.name().to_owned(),
-                        rrule,
-                        kind: Some(kind),
-                        notes,
-                    },
-                    &overrides,
-                )
-                .await
-                .map(|s| {
-                    let n = s.sessions.len();
-                    let first = s.sessions.first().map(|x| x.id).unwrap_or_default();
-                    (first, format!("Booked a series of {n} sessions."))
-                })
+                let input = CreateSeries {
+                    trainer_id,
+                    client_id,
+                    location_id,
+                    first_starts_at: fields.text("starts_at"),
+                    duration_minutes: i32::try_from(duration).unwrap_or(i32::MAX),
+                    timezone: tz.name().to_owned(),
+                    rrule,
+                    kind: Some(kind),
+                    notes,
+                };
+                series_service::create_series(&state.db, &actor, input, &overrides)
+                    .await
+                    .map(|s| {
+                        let n = s.sessions.len();
+                        let first = s.sessions.first().map(|x| x.id).unwrap_or_default();
+                        (first, format!("Booked a series of {n} sessions."))
+                    })
             } else {
-                service::create(
-                    &state.db,
-                    &viewer.caller,
-                    &ctx,
-                    CreateSession {
-                        trainer_id,
-                        client_id,
-                        location_id,
-                        starts_at,
-                        ends_at: starts_at + Duration::minutes(duration),
-                        kind: Some(kind),
-                        notes,
-                    },
-                    &overrides,
-                )
-                .await
-                .map(|s| (s.id, "Session booked.".to_owned()))
+                let input = CreateSession {
+                    trainer_id,
+                    client_id,
+                    location_id,
+                    starts_at,
+                    ends_at: starts_at + Duration::minutes(duration),
+                    kind: Some(kind),
+                    notes,
+                };
+                service::create_session(&state.db, &actor, input, &overrides)
+                    .await
+                    .map(|s| (s.id, "Session booked.".to_owned()))
             }
-            .map_err(|e| (e, trainer_id, client_id))
         }
-        _ => {
-            form.take_error(AppError::Validation(e))?;
-            return render_new(
-                &state,
-                viewer,
-                form,
-                Vec::new(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+        _ => Err(AppError::Validation(e)),
     };
-    match outcome {
-        Ok((id, message)) => Ok(redirect_with(
-            &state,
-            &format!("/app/sessions/{id}"),
-            &message,
-        )),
-        Err((error, trainer, client)) => {
-            let length_field = length_field(&fields);
-            refused(&state, viewer, form, error, trainer, client, length_field).await
+    let length_field = length_field(fields);
+    match result {
+        Err(AppError::Conflict { detail, conflicts }) => {
+            let list = describe_conflicts(
+                state.db.conn(),
+                &viewer.caller,
+                &viewer.shell.fmt,
+                trainer_id.unwrap_or_default(),
+                client_id,
+                &conflicts,
+            )
+            .await?;
+            form.state.message = Some(detail);
+            render_new(&state, viewer, form.state, list, StatusCode::CONFLICT).await
+        }
+        result => {
+            let result = result.map_err(|e| rename_fields(e, &renames(length_field)));
+            respond(
+                &state,
+                result,
+                form.state,
+                |(id, message)| Done::to(format!("/app/sessions/{id}"), message),
+                |f| render_new(&state, viewer, f, Vec::new(), StatusCode::OK),
+            )
+            .await
         }
     }
 }
 
-/// Re-renders the new-session form after the service refused: conflicts in their box (409), other
-/// problems by field (422).
-async fn refused(
-    state: &AppState,
-    viewer: Viewer,
-    mut form: FormState,
-    error: AppError,
-    trainer: Uuid,
-    client: Uuid,
-    length_field: &str,
-) -> PageResult {
-    if let AppError::Conflict { detail, conflicts } = error {
-        let list = describe_conflicts(
-            state.db.conn(),
-            &viewer.caller,
-            &viewer.shell.fmt,
-            trainer,
-            Some(client),
-            &conflicts,
-        )
-        .await?;
-        form.message = Some(detail);
-        return render_new(state, viewer, form, list, StatusCode::CONFLICT).await;
-    }
-    form.take_error(rename_fields(
-        error,
-        &[
-            ("ends_at", length_field),
-            ("duration_minutes", length_field),
-            ("first_starts_at", "starts_at"),
-            ("rrule", "byday"),
-            ("timezone", "starts_at"),
-        ],
-    ))?;
-    render_new(
-        state,
-        viewer,
-        form,
-        Vec::new(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
+/// The API's field names of a booking refusal mapped to the form's.
+fn renames(length_field: &str) -> [(&'static str, &str); 5] {
+    [
+        ("ends_at", length_field),
+        ("duration_minutes", length_field),
+        ("first_starts_at", "starts_at"),
+        ("rrule", "byday"),
+        ("timezone", "starts_at"),
+    ]
 }

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::agenda::{self, AgendaItem, AgendaParams, View};
 use crate::scheduling::locations;
+use crate::scheduling::sessions::repo as session_repo;
 use crate::state::AppState;
 use crate::web::format::Fmt;
 use crate::web::page::{PageResult, Shell, Viewer, render};
@@ -121,7 +122,7 @@ pub async fn show_calendar(
 ) -> PageResult {
     viewer.require(crate::auth::Role::Trainer)?;
     let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &viewer.caller).await?;
+    let scope = ScheduleScope::for_actor(db, &viewer.actor()).await?;
     let bad = |f: &str| AppError::bad_param(f, "is not valid");
     let view = match nonempty(&q.view) {
         Some("week") => View::Week,
@@ -270,7 +271,7 @@ const EVERYONE_MAX_TRAINERS: usize = 12;
 pub async fn my_day(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     viewer.require(crate::auth::Role::Trainer)?;
     let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &viewer.caller).await?;
+    let scope = ScheduleScope::for_actor(db, &viewer.actor()).await?;
     let fmt = viewer.shell.fmt.clone();
     let (first, _, from, to) = agenda::period(fmt.tz(), None, View::Day);
     let trainer = match scope.who {
@@ -318,23 +319,15 @@ async fn checked_in_sessions(
     scope: &ScheduleScope,
     items: &[AgendaItem],
 ) -> Result<std::collections::HashSet<Uuid>, AppError> {
-    use crate::db::entities::training_sessions::{Column, Entity};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let ids: Vec<Uuid> = items
         .iter()
         .filter(|i| i.kind == "session")
         .map(|i| i.id)
         .collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    Ok(Entity::find()
-        .filter(crate::scheduling::sessions::scope_condition(scope))
-        .filter(Column::Id.is_in(ids))
-        .filter(Column::CheckedInAt.is_not_null())
-        .all(db)
+    Ok(session_repo::visible_among(db, scope, ids)
         .await?
         .into_iter()
-        .map(|m| m.id)
+        .filter(|s| s.checked_in_at.is_some())
+        .map(|s| s.id)
         .collect())
 }

@@ -18,12 +18,13 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::db::entities::{classes as class_rows, trainers as trainer_rows};
 use crate::error::AppError;
 use crate::organizations::OrgId;
+use crate::scheduling::agenda::repo as agenda_repo;
+use crate::scheduling::sessions::{Session, repo as session_repo};
 use crate::state::AppState;
 use crate::web::format::Fmt;
 use crate::web::page::Viewer;
@@ -96,18 +97,8 @@ impl Names {
                 out.clients.insert(c.id, name);
             }
         }
-        let trainer_ids: Vec<Uuid> = trainer_ids.into_iter().collect();
-        if !trainer_ids.is_empty() {
-            for t in trainer_rows::Entity::find()
-                .filter(trainer_rows::Column::OrganizationId.eq(org.0))
-                .filter(trainer_rows::Column::Id.is_in(trainer_ids))
-                .all(db)
-                .await?
-            {
-                out.trainers
-                    .insert(t.id, format!("{} {}", t.first_name, t.last_name));
-            }
-        }
+        out.trainers =
+            agenda_repo::trainer_names(db, org, trainer_ids.into_iter().collect()).await?;
         Ok(out)
     }
 
@@ -117,16 +108,7 @@ impl Names {
         org: OrgId,
         ids: Vec<Uuid>,
     ) -> Result<Self, AppError> {
-        if !ids.is_empty() {
-            for c in class_rows::Entity::find()
-                .filter(class_rows::Column::OrganizationId.eq(org.0))
-                .filter(class_rows::Column::Id.is_in(ids))
-                .all(db)
-                .await?
-            {
-                self.classes.insert(c.id, c.name);
-            }
-        }
+        self.classes = agenda_repo::class_names(db, org, ids).await?;
         Ok(self)
     }
 
@@ -145,27 +127,12 @@ impl Names {
     }
 }
 
-/// One choice of a `<select>`.
-#[derive(Debug, Clone)]
-struct Choice {
-    value: String,
-    label: String,
-}
+/// The one `<select>` option type (other scheduling pages still name it through this module).
+pub(crate) use crate::web::form::Choice;
 
-/// The organization's trainers (active first), for pickers.
+/// The organization's trainers (active first), for pickers: the shared trainer picker.
 async fn trainer_choices(db: &impl ConnectionTrait, org: OrgId) -> Result<Vec<Choice>, AppError> {
-    Ok(trainer_rows::Entity::find()
-        .filter(trainer_rows::Column::OrganizationId.eq(org.0))
-        .order_by_desc(trainer_rows::Column::Active)
-        .order_by_asc(trainer_rows::Column::SortName)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| Choice {
-            value: t.id.to_string(),
-            label: format!("{} {}", t.first_name, t.last_name),
-        })
-        .collect())
+    crate::web::picker::trainers(db, org, None).await
 }
 
 /// The locations, for pickers.
@@ -173,10 +140,7 @@ async fn location_choices(db: &impl ConnectionTrait, org: OrgId) -> Result<Vec<C
     Ok(super::locations::all(db, org)
         .await?
         .into_iter()
-        .map(|l| Choice {
-            value: l.id.to_string(),
-            label: l.name,
-        })
+        .map(|l| Choice::new(l.id.to_string(), l.name))
         .collect())
 }
 
@@ -202,9 +166,11 @@ async fn client_choices(
             .await?
             .items
             .into_iter()
-            .map(|c| Choice {
-                value: c.id.to_string(),
-                label: format!("{} {}", c.first_name, c.last_name),
+            .map(|c| {
+                Choice::new(
+                    c.id.to_string(),
+                    format!("{} {}", c.first_name, c.last_name),
+                )
             })
             .collect(),
     )
@@ -234,7 +200,6 @@ async fn describe_conflicts(
     client: Option<Uuid>,
     conflicts: &[serde_json::Value],
 ) -> Result<Vec<ConflictView>, AppError> {
-    use crate::db::entities::training_sessions;
     let scope = super::access::ScheduleScope::of(db, caller).await?;
     let ids_of = |kind: &str| -> Vec<Uuid> {
         conflicts
@@ -245,18 +210,11 @@ async fn describe_conflicts(
     };
     // Only the sessions the viewer may see are described (and linked); the others stay anonymous.
     let session_ids = ids_of("session");
-    let sessions: HashMap<Uuid, training_sessions::Model> = if session_ids.is_empty() {
-        HashMap::new()
-    } else {
-        training_sessions::Entity::find()
-            .filter(super::sessions::scope_condition(&scope))
-            .filter(training_sessions::Column::Id.is_in(session_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect()
-    };
+    let sessions: HashMap<Uuid, Session> = session_repo::visible_among(db, &scope, session_ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
     let names = Names::load(
         db,
         scope.org,
@@ -298,7 +256,7 @@ async fn describe_conflicts(
             (_, Some(m)) => (
                 format!(
                     "a {} session with {}",
-                    label(&m.kind),
+                    label(m.kind.as_str()),
                     names.client(&m.client_id)
                 ),
                 format!("/app/sessions/{id}"),

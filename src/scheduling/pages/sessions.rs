@@ -2,7 +2,6 @@
 //! status changes and check-in.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Duration;
@@ -12,17 +11,15 @@ use super::booking::{length, length_field, overrides_of};
 use super::{ConflictView, Fields, Names, describe_conflicts, label, parse_instant, rename_fields};
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
-use crate::http::IfMatch;
 use crate::scheduling::access::ScheduleScope;
 use crate::scheduling::locations;
-use crate::scheduling::series::ApplyTo;
-use crate::scheduling::sessions::{
-    self as service, BookingOverrides, CheckIn, SessionStatus, UpdateSession,
+use crate::scheduling::sessions::model::{
+    ApplyTo, BookingOverrides, CheckIn, SessionStatus, UpdateSession,
 };
+use crate::scheduling::sessions::service;
 use crate::state::AppState;
-use crate::web::page::{
-    FormState, PageError, PageResult, Shell, Viewer, redirect_with, render_status,
-};
+use crate::web::form::{Done, Form, respond};
+use crate::web::page::{FormState, PageError, PageResult, Shell, Viewer, render_status};
 
 #[derive(Template)]
 #[template(path = "scheduling/session.html")]
@@ -78,9 +75,9 @@ impl Extra {
 async fn render_session(state: &AppState, viewer: Viewer, id: Uuid, extra: Extra) -> PageResult {
     viewer.require(Role::Trainer)?;
     let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &viewer.caller).await?;
-    let m = service::visible(db, &scope, id).await?;
-    let s = service::to_session(&scope, m);
+    let actor = viewer.actor();
+    let scope = ScheduleScope::for_actor(db, &actor).await?;
+    let s = service::get_session(db, &actor, id).await?;
     let names = Names::load(db, scope.org, [s.client_id], [s.trainer_id]).await?;
     let location = match s.location_id {
         Some(l) => locations::find(db, scope.org, l).await?.map(|l| l.name),
@@ -154,21 +151,9 @@ fn apply_to(e: &mut FieldErrors, raw: &str) -> ApplyTo {
     }
 }
 
-fn version_of(fields: &Fields) -> IfMatch {
-    IfMatch(fields.get("version").parse().ok())
-}
-
-fn no_change() -> UpdateSession {
-    UpdateSession {
-        starts_at: None,
-        ends_at: None,
-        trainer_id: None,
-        location_id: None,
-        kind: None,
-        status: None,
-        notes: None,
-        version: None,
-    }
+/// The version the form was shown with (a stale one is refused with 412).
+fn version_of(fields: &Fields) -> Option<i64> {
+    fields.get("version").parse().ok()
 }
 
 /// `POST /app/sessions/{id}/move`: a new start and length, for this session or more of its series.
@@ -176,85 +161,60 @@ pub async fn move_session(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
-    Form(raw): Form<Vec<(String, String)>>,
+    mut form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let fields = Fields(raw);
-    let mut form = FormState::with_values(fields.values());
+    let fields = &form.fields;
+    let tz = viewer.shell.fmt.tz();
     let mut e = FieldErrors::new();
-    let starts_at = parse_instant(&mut e, &fields, "starts_at", viewer.shell.fmt.tz());
-    let duration = length(&mut e, &fields, starts_at, viewer.shell.fmt.tz());
+    let starts_at = parse_instant(&mut e, fields, "starts_at", tz);
+    let duration = length(&mut e, fields, starts_at, tz);
     let scope_choice = apply_to(&mut e, fields.get("scope"));
-    let (Some(starts_at), Some(duration), true) = (starts_at, duration, e.is_empty()) else {
-        form.take_error(AppError::Validation(e))?;
-        return move_refused(
-            &state,
-            viewer,
-            id,
-            form,
-            Vec::new(),
-            StatusCode::UNPROCESSABLE_ENTITY,
+    let actor = viewer.actor();
+    let result = match (starts_at, duration, e.is_empty()) {
+        (Some(starts_at), Some(duration), true) => {
+            let mut overrides = overrides_of(fields);
+            overrides.apply_to = Some(scope_choice);
+            let change = UpdateSession {
+                starts_at: Some(starts_at),
+                ends_at: Some(starts_at + Duration::minutes(duration)),
+                ..UpdateSession::default()
+            };
+            let expected = version_of(fields);
+            service::update_session(&state.db, &actor, id, expected, change, &overrides).await
+        }
+        _ => Err(AppError::Validation(e)),
+    };
+    if let Err(AppError::Conflict { detail, conflicts }) = result {
+        let db = state.db.conn();
+        let current = service::get_session(db, &actor, id).await?;
+        let list = describe_conflicts(
+            db,
+            &viewer.caller,
+            &viewer.shell.fmt,
+            current.trainer_id,
+            Some(current.client_id),
+            &conflicts,
         )
-        .await;
+        .await?;
+        form.state.message = Some(detail);
+        return move_refused(&state, viewer, id, form.state, list, StatusCode::CONFLICT).await;
+    }
+    let length_field = length_field(fields);
+    let result = result.map_err(|e| rename_fields(e, &[("ends_at", length_field)]));
+    let message = match scope_choice {
+        ApplyTo::This => "Session moved.",
+        ApplyTo::Following => "This and the following sessions moved.",
+        ApplyTo::All => "All sessions of the series moved.",
     };
-    let mut overrides = overrides_of(&fields);
-    overrides.apply_to = Some(scope_choice);
-    let ctx = viewer.audit.clone();
-    let change = UpdateSession {
-        starts_at: Some(starts_at),
-        ends_at: Some(starts_at + Duration::minutes(duration)),
-        ..no_change()
-    };
-    match service::update(
-        &state.db,
-        &viewer.caller,
-        &ctx,
-        id,
-        version_of(&fields),
-        change,
-        &overrides,
+    respond(
+        &state,
+        result,
+        form.state,
+        |_| Done::to(format!("/app/sessions/{id}"), message),
+        |f| move_refused(&state, viewer, id, f, Vec::new(), StatusCode::OK),
     )
     .await
-    {
-        Ok(_) => Ok(redirect_with(
-            &state,
-            &format!("/app/sessions/{id}"),
-            match scope_choice {
-                ApplyTo::This => "Session moved.",
-                ApplyTo::Following => "This and the following sessions moved.",
-                ApplyTo::All => "All sessions of the series moved.",
-            },
-        )),
-        Err(AppError::Conflict { detail, conflicts }) => {
-            let db = state.db.conn();
-            let scope = ScheduleScope::of(db, &viewer.caller).await?;
-            let current = service::visible(db, &scope, id).await?;
-            let list = describe_conflicts(
-                db,
-                &viewer.caller,
-                &viewer.shell.fmt,
-                current.trainer_id,
-                Some(current.client_id),
-                &conflicts,
-            )
-            .await?;
-            form.message = Some(detail);
-            move_refused(&state, viewer, id, form, list, StatusCode::CONFLICT).await
-        }
-        Err(other) => {
-            let length_field = length_field(&fields);
-            form.take_error(rename_fields(other, &[("ends_at", length_field)]))?;
-            move_refused(
-                &state,
-                viewer,
-                id,
-                form,
-                Vec::new(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
 }
 
 async fn move_refused(
@@ -279,10 +239,14 @@ async fn move_refused(
     .await
 }
 
-/// Shows a refused action (cancel, status, check-in) on the session page.
-async fn action_refused(state: &AppState, viewer: Viewer, id: Uuid, error: AppError) -> PageResult {
-    let mut form = FormState::default();
-    form.take_error(error)?;
+/// Shows a refused action (cancel, status, check-in) on the session page, its field messages
+/// summed up at the top.
+async fn action_refused(
+    state: &AppState,
+    viewer: Viewer,
+    id: Uuid,
+    mut form: FormState,
+) -> PageResult {
     if form.message.is_none() && form.has_errors() {
         form.message = Some(
             ["status", "scope", "code"]
@@ -298,7 +262,6 @@ async fn action_refused(state: &AppState, viewer: Viewer, id: Uuid, error: AppEr
         id,
         Extra {
             action_form: form,
-            status: StatusCode::UNPROCESSABLE_ENTITY,
             ..Extra::none()
         },
     )
@@ -311,38 +274,38 @@ pub async fn cancel_session(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
-    Form(raw): Form<Vec<(String, String)>>,
+    form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let fields = Fields(raw);
     let mut e = FieldErrors::new();
-    let scope_choice = apply_to(&mut e, fields.get("scope"));
-    if !e.is_empty() {
-        return action_refused(&state, viewer, id, AppError::Validation(e)).await;
-    }
-    let options = BookingOverrides {
-        apply_to: Some(scope_choice),
-        ..BookingOverrides::default()
+    let scope_choice = apply_to(&mut e, form.fields.get("scope"));
+    let result = if e.is_empty() {
+        let options = BookingOverrides {
+            apply_to: Some(scope_choice),
+            ..BookingOverrides::default()
+        };
+        service::cancel_session(&state.db, &viewer.actor(), id, &options).await
+    } else {
+        Err(AppError::Validation(e))
     };
-    let ctx = viewer.audit.clone();
-    match service::cancel(&state.db, &viewer.caller, &ctx, id, &options).await {
-        Ok(s) => {
+    let late_hours = viewer.org.late_cancel_hours;
+    respond(
+        &state,
+        result,
+        form.state,
+        |s| {
             let message = if s.late_cancel {
                 format!(
-                    "Session cancelled. This is a late cancellation: less than {} hours before the start.",
-                    viewer.org.late_cancel_hours
+                    "Session cancelled. This is a late cancellation: less than {late_hours} hours before the start."
                 )
             } else {
                 "Session cancelled.".to_owned()
             };
-            Ok(redirect_with(
-                &state,
-                &format!("/app/sessions/{id}"),
-                &message,
-            ))
-        }
-        Err(e) => action_refused(&state, viewer, id, e).await,
-    }
+            Done::to(format!("/app/sessions/{id}"), message)
+        },
+        |f| action_refused(&state, viewer, id, f),
+    )
+    .await
 }
 
 /// `POST /app/sessions/{id}/status`: completed or no-show.
@@ -350,46 +313,37 @@ pub async fn set_status(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
-    Form(raw): Form<Vec<(String, String)>>,
+    form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let fields = Fields(raw);
-    let status = match fields.get("status") {
-        "completed" => SessionStatus::Completed,
-        "no_show" => SessionStatus::NoShow,
-        _ => {
-            return action_refused(
-                &state,
-                viewer,
-                id,
-                AppError::field("status", "choose completed or no-show"),
-            )
-            .await;
+    let result = match form.fields.get("status") {
+        "completed" | "no_show" => {
+            let status = if form.fields.get("status") == "completed" {
+                SessionStatus::Completed
+            } else {
+                SessionStatus::NoShow
+            };
+            let change = UpdateSession {
+                status: Some(status),
+                ..UpdateSession::default()
+            };
+            let expected = version_of(&form.fields);
+            let none = BookingOverrides::default();
+            service::update_session(&state.db, &viewer.actor(), id, expected, change, &none).await
         }
+        _ => Err(AppError::field("status", "choose completed or no-show")),
     };
-    let ctx = viewer.audit.clone();
-    let change = UpdateSession {
-        status: Some(status),
-        ..no_change()
-    };
-    match service::update(
-        &state.db,
-        &viewer.caller,
-        &ctx,
-        id,
-        version_of(&fields),
-        change,
-        &BookingOverrides::default(),
+    respond(
+        &state,
+        result,
+        form.state,
+        |s| {
+            let message = format!("Marked {}.", label(s.status.as_str()));
+            Done::to(format!("/app/sessions/{id}"), message)
+        },
+        |f| action_refused(&state, viewer, id, f),
     )
     .await
-    {
-        Ok(s) => Ok(redirect_with(
-            &state,
-            &format!("/app/sessions/{id}"),
-            &format!("Marked {}.", label(s.status.as_str())),
-        )),
-        Err(e) => action_refused(&state, viewer, id, e).await,
-    }
 }
 
 /// Where to go back to after a check-in: a page of the app, else the session.
@@ -407,14 +361,21 @@ pub async fn check_in(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
-    Form(raw): Form<Vec<(String, String)>>,
+    form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let fields = Fields(raw);
-    let ctx = viewer.audit.clone();
-    match service::check_in(&state.db, &viewer.caller, &ctx, id, &CheckIn::default()).await {
-        Ok(_) => Ok(redirect_with(&state, &back_to(&fields, id), "Checked in.")),
-        Err(e @ (AppError::NotFound | AppError::Forbidden(_))) => Err(PageError::App(e)),
-        Err(e) => action_refused(&state, viewer, id, e).await,
+    let result =
+        service::check_in_session(&state.db, &viewer.actor(), id, &CheckIn::default()).await;
+    if let Err(e @ AppError::Forbidden(_)) = result {
+        return Err(PageError::App(e));
     }
+    let back = back_to(&form.fields, id);
+    respond(
+        &state,
+        result,
+        form.state,
+        |_| Done::to(back, "Checked in."),
+        |f| action_refused(&state, viewer, id, f),
+    )
+    .await
 }

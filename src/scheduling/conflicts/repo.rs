@@ -1,34 +1,13 @@
-//! Double-booking checks: a trainer or a client already busy in an overlapping session or class.
-//!
-//! Two intervals overlap when each starts before the other ends (back-to-back is fine). On PostgreSQL
-//! the check and the write that follows run under per-trainer and per-client transaction locks, so two
-//! concurrent bookings cannot both pass; on SQLite write transactions are already serial.
+//! The queries of the double-booking check: who is busy when, and the locks that serialise bookings.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Statement};
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::model::Conflict;
 use crate::db::entities::{class_bookings, classes, training_sessions};
 use crate::error::AppResult;
 use crate::organizations::OrgId;
-
-/// Something already booked in the way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Conflict {
-    /// `session` or `class`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Its id.
-    pub id: Uuid,
-    /// Who is double-booked: `trainer` or `client`.
-    pub with: String,
-    /// Start.
-    pub starts_at: DateTime<Utc>,
-    /// End.
-    pub ends_at: DateTime<Utc>,
-}
 
 /// Takes the transaction-scoped locks that serialise bookings of these people (PostgreSQL).
 pub async fn lock_people(db: &impl ConnectionTrait, people: &[Uuid]) -> AppResult<()> {
