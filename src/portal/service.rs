@@ -1,8 +1,8 @@
 //! What the portal and the booking page read beyond the API's own rules: an organization's public
 //! class schedule (no client data) and a client's own bookings and sessions. Booking and cancelling go
 //! through the same services as the API (`scheduling::classes::{book_class, cancel_booking}`,
-//! `scheduling::sessions::cancel`); every query is in a repository (`scheduling::classes::repo`,
-//! `portal::repo`).
+//! `scheduling::sessions::cancel`); every query is in a repository (`portal::repo`, and
+//! `scheduling::classes::repo` for counts and names).
 
 use std::collections::HashMap;
 
@@ -61,7 +61,7 @@ async fn names_and_places(
         .into_iter()
         .map(|(id, (first, _))| (id, first))
         .collect();
-    let places = class_repo::location_names(db, org, location_ids).await?;
+    let places = repo::location_names(db, org, location_ids).await?;
     Ok((names, places))
 }
 
@@ -92,7 +92,7 @@ pub async fn schedule(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Vec<Offer>> {
-    let rows = class_repo::scheduled_between(db, org, from, to, MAX_CLASSES).await?;
+    let rows = repo::scheduled_between(db, org, from, to, MAX_CLASSES).await?;
     offers_of(db, org, rows).await
 }
 
@@ -112,7 +112,7 @@ pub async fn places_of(
     client: Uuid,
     class_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Booking>> {
-    class_repo::places_in(db, org, client, class_ids).await
+    repo::places_in(db, org, client, class_ids).await
 }
 
 /// The client's places in classes that have not ended, by start time.
@@ -121,9 +121,9 @@ pub async fn upcoming_places(
     org: OrgId,
     client: Uuid,
 ) -> AppResult<Vec<(Offer, Booking)>> {
-    let mut places = class_repo::places_of_client(db, org, client).await?;
+    let mut places = repo::places_of_client(db, org, client).await?;
     let ids: Vec<Uuid> = places.keys().copied().collect();
-    let rows = class_repo::ending_after(db, org, ids, Utc::now(), MAX_CLASSES).await?;
+    let rows = repo::ending_after(db, org, ids, Utc::now(), MAX_CLASSES).await?;
     Ok(offers_of(db, org, rows)
         .await?
         .into_iter()

@@ -1,5 +1,5 @@
-//! Every query of group classes: classes, their bookings and place counts, and the few reads of
-//! trainers' and locations' names the class lists and the portal show beside them.
+//! Every query of group classes: classes, their bookings and place counts, and the trainers' names
+//! the class lists show beside them (the portal's own reads of classes are in `portal::repo`).
 //!
 //! [`lock`] holds the class row until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite write
 //! transactions are serial): booking counts places only after it, which is what keeps a class from
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::model::{
     BOOKED, Booking, CANCELLED, Class, ClassRecord, ListClasses, NewClass, SCHEDULED, WAITLISTED,
 };
-use crate::db::entities::{class_bookings, classes, locations, trainers};
+use crate::db::entities::{class_bookings, classes, trainers};
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
@@ -30,7 +30,8 @@ const SORT: [SortField<classes::Column>; 1] = [SortField {
     kind: SortKind::Time,
 }];
 
-fn record(m: classes::Model) -> ClassRecord {
+/// A class row as the domain sees it.
+pub(crate) fn record(m: classes::Model) -> ClassRecord {
     ClassRecord {
         id: m.id,
         name: m.name,
@@ -48,7 +49,8 @@ fn record(m: classes::Model) -> ClassRecord {
     }
 }
 
-fn booking(m: class_bookings::Model) -> Booking {
+/// A booking row as the domain sees it.
+pub(crate) fn booking(m: class_bookings::Model) -> Booking {
     Booking {
         id: m.id,
         class_id: m.class_id,
@@ -234,53 +236,6 @@ pub async fn list(
     })
 }
 
-/// The organization's scheduled classes starting in `[from, to)`, by start time, at most `limit`.
-pub async fn scheduled_between(
-    db: &impl ConnectionTrait,
-    org: OrgId,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    limit: u64,
-) -> AppResult<Vec<ClassRecord>> {
-    Ok(classes::Entity::find()
-        .filter(classes::Column::OrganizationId.eq(org.0))
-        .filter(classes::Column::Status.eq(SCHEDULED))
-        .filter(classes::Column::StartsAt.gte(from))
-        .filter(classes::Column::StartsAt.lt(to))
-        .order_by_asc(classes::Column::StartsAt)
-        .order_by_asc(classes::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(record)
-        .collect())
-}
-
-/// These classes of the organization that end after `after`, by start time, at most `limit`.
-pub async fn ending_after(
-    db: &impl ConnectionTrait,
-    org: OrgId,
-    ids: Vec<Uuid>,
-    after: DateTime<Utc>,
-    limit: u64,
-) -> AppResult<Vec<ClassRecord>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(classes::Entity::find()
-        .filter(classes::Column::OrganizationId.eq(org.0))
-        .filter(classes::Column::Id.is_in(ids))
-        .filter(classes::Column::EndsAt.gt(after))
-        .order_by_asc(classes::Column::StartsAt)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(record)
-        .collect())
-}
-
 /// Cancels a class and every booking on it, and bumps its version and calendar sequence.
 pub async fn cancel(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<()> {
     classes::Entity::update_many()
@@ -352,45 +307,6 @@ pub async fn place_of_client(
         .one(db)
         .await?
         .map(booking))
-}
-
-/// The client's places (booked or waitlisted) in these classes, by class.
-pub async fn places_in(
-    db: &impl ConnectionTrait,
-    org: OrgId,
-    client: Uuid,
-    class_ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, Booking>> {
-    if class_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(class_bookings::Entity::find()
-        .filter(class_bookings::Column::OrganizationId.eq(org.0))
-        .filter(class_bookings::Column::ClientId.eq(client))
-        .filter(class_bookings::Column::ClassId.is_in(class_ids.iter().copied()))
-        .filter(class_bookings::Column::Status.ne(CANCELLED))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.class_id, booking(b)))
-        .collect())
-}
-
-/// Every place the client holds (booked or waitlisted), by class.
-pub async fn places_of_client(
-    db: &impl ConnectionTrait,
-    org: OrgId,
-    client: Uuid,
-) -> AppResult<HashMap<Uuid, Booking>> {
-    Ok(class_bookings::Entity::find()
-        .filter(class_bookings::Column::OrganizationId.eq(org.0))
-        .filter(class_bookings::Column::ClientId.eq(client))
-        .filter(class_bookings::Column::Status.ne(CANCELLED))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.class_id, booking(b)))
-        .collect())
 }
 
 /// Stores a new place in a class.
@@ -520,24 +436,5 @@ pub async fn trainer_names(
         .await?
         .into_iter()
         .map(|(id, first, last)| (id, (first, last)))
-        .collect())
-}
-
-/// Locations' names and time zones by id, in one query.
-pub async fn location_names(
-    db: &impl ConnectionTrait,
-    org: OrgId,
-    ids: Vec<Uuid>,
-) -> AppResult<HashMap<Uuid, (String, String)>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(locations::Entity::find()
-        .filter(locations::Column::OrganizationId.eq(org.0))
-        .filter(locations::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, (l.name, l.timezone)))
         .collect())
 }
