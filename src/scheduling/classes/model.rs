@@ -268,3 +268,93 @@ pub fn sort_roster(items: &mut [Booking]) {
     };
     items.sort_by_key(|b| (rank(b), b.position.unwrap_or(0)));
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn input(name: &str, capacity: i32, waitlist: Option<i32>) -> CreateClass {
+        let start = Utc.with_ymd_and_hms(2030, 1, 1, 8, 0, 0).unwrap();
+        CreateClass {
+            name: name.into(),
+            trainer_id: Uuid::nil(),
+            location_id: None,
+            starts_at: start,
+            ends_at: start + chrono::Duration::hours(1),
+            capacity,
+            waitlist_capacity: waitlist,
+        }
+    }
+
+    #[test]
+    fn a_new_class_lists_every_bad_field_at_once() {
+        let mut e = FieldErrors::new();
+        assert!(input("", 0, Some(501)).check(&mut e).is_none());
+        for field in ["name", "capacity", "waitlist_capacity"] {
+            assert!(e.0.contains_key(field), "{field} missing from {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_good_class_defaults_to_no_waitlist() {
+        let mut e = FieldErrors::new();
+        let new = input("Yoga", 10, None).check(&mut e).unwrap();
+        assert!(e.is_empty());
+        assert_eq!((new.name.as_str(), new.waitlist_capacity), ("Yoga", 0));
+    }
+
+    #[test]
+    fn the_status_filter_takes_only_known_statuses() {
+        let mut p = ListClasses {
+            from: None,
+            to: None,
+            trainer_id: None,
+            location_id: None,
+            client_id: None,
+            status: Some("cancelled".into()),
+            limit: None,
+            cursor: None,
+            include_total: None,
+        };
+        assert_eq!(p.status().unwrap(), Some("cancelled"));
+        p.status = Some("zombie".into());
+        assert!(p.status().is_err());
+    }
+
+    #[test]
+    fn the_roster_lists_booked_then_the_waitlist_in_order_then_cancelled() {
+        let b = |status: &str, position: Option<i32>| Booking {
+            id: Uuid::now_v7(),
+            class_id: Uuid::nil(),
+            client_id: Uuid::nil(),
+            status: status.into(),
+            position,
+            booked_at: Utc::now(),
+            cancelled_at: None,
+            late_cancel: false,
+            checked_in_at: None,
+        };
+        let mut items = vec![
+            b(CANCELLED, None),
+            b(WAITLISTED, Some(2)),
+            b(BOOKED, None),
+            b(WAITLISTED, Some(1)),
+        ];
+        sort_roster(&mut items);
+        let order: Vec<(&str, Option<i32>)> = items
+            .iter()
+            .map(|i| (i.status.as_str(), i.position))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (BOOKED, None),
+                (WAITLISTED, Some(1)),
+                (WAITLISTED, Some(2)),
+                (CANCELLED, None)
+            ]
+        );
+    }
+}
