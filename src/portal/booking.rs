@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,15 +11,16 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::pages::{DayGroup, by_day};
 use super::service::{self, DAYS_AHEAD};
 use super::signup::{self, ClientSignup};
+use super::view::{DayGroup, by_day};
 use crate::audit::RequestOrigin;
 use crate::auth::Role;
 use crate::error::AppError;
 use crate::organizations::{OrgId, Organization, repo as org_repo};
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::state::AppState;
+use crate::web::form::{Fields, Form};
 use crate::web::format::Fmt;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render, render_status};
 use crate::web::public::{home_of, logged_in};
@@ -142,23 +142,14 @@ pub async fn signup_form(
     })
 }
 
-/// The sign-up form.
-#[derive(Debug, Deserialize)]
-pub struct SignupInput {
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    consent_email: Option<String>,
-    #[serde(default)]
-    consent_sms: Option<String>,
-    #[serde(default)]
-    class: String,
+/// The first value of a field exactly as submitted (not trimmed).
+fn raw_value(fields: &Fields, name: &str) -> String {
+    fields
+        .0
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
 /// `POST /book/{slug}/signup`: creates the account and the client record, logs in and continues to
@@ -168,52 +159,40 @@ pub async fn signup(
     shell: Shell,
     origin: RequestOrigin,
     Path(slug): Path<String>,
-    Form(input): Form<SignupInput>,
+    form: Form,
 ) -> PageResult {
     let org = org_of(&state, &slug).await?;
-    let consent_email = input.consent_email.is_some();
-    let consent_sms = input.consent_sms.is_some();
-    let mut form = FormState::with_values([
-        ("first_name", input.first_name.clone()),
-        ("last_name", input.last_name.clone()),
-        ("email", input.email.clone()),
-    ]);
-    if consent_email {
-        form.set("consent_email", "on");
-    }
-    if consent_sms {
-        form.set("consent_sms", "on");
-    }
-    let result = signup::sign_up_client(
-        &state,
-        &org,
-        ClientSignup {
-            first_name: input.first_name,
-            last_name: input.last_name,
-            email: input.email,
-            password: SecretString::from(input.password),
-            consent_email,
-            consent_sms,
-        },
-        origin,
-    )
-    .await;
+    let f = &form.fields;
+    let input = ClientSignup {
+        first_name: f.text("first_name"),
+        last_name: f.text("last_name"),
+        email: f.text("email"),
+        // The password as typed: spaces are part of it.
+        password: SecretString::from(raw_value(f, "password")),
+        consent_email: f.checked("consent_email"),
+        consent_sms: f.checked("consent_sms"),
+    };
+    let class = f.text("class");
+    // A refused form is shown again without the password.
+    let mut shown = form.state;
+    shown.set("password", "");
+    let result = signup::sign_up_client(&state, &org, input, origin).await;
     match result {
         Ok(login) => Ok(logged_in(
             &state,
-            &continue_to(&input.class),
+            &continue_to(&class),
             &login.token,
             login.expires_at,
         )),
         Err(e) => {
-            form.take_error(e)?;
+            shown.take_error(e)?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &SignupPage {
                     shell: shell_for(None, shell, &org),
                     org,
-                    form,
-                    class: class_param(&input.class),
+                    form: shown,
+                    class: class_param(&class),
                 },
             )
         }

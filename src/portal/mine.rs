@@ -4,26 +4,26 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Json};
 use chrono::{Duration, Utc};
-use serde::Deserialize;
 use uuid::Uuid;
 
-use super::pages::{ClassRow, DayGroup, Place, PortalViewer, back_to, by_day, class_row, refusal};
 use super::service::{self, DAYS_AHEAD};
+use super::view::{ClassRow, DayGroup, Place, PortalViewer, back_to, by_day, class_row, refusal};
 use crate::clients::Client;
 use crate::clients::access::ClientScope;
 use crate::clients::export::export_personal_data;
 use crate::clients::repo as client_repo;
 use crate::error::AppError;
 use crate::organizations::OrgId;
+use crate::scheduling::classes::model::WAITLISTED;
 use crate::scheduling::classes::{self, BookClass};
 use crate::scheduling::sessions;
 use crate::scheduling::sessions::BookingOverrides;
 use crate::state::AppState;
+use crate::web::form::Form;
 use crate::web::format::Fmt;
 use crate::web::page::{PageResult, Shell, redirect_with, render};
 
@@ -156,31 +156,18 @@ pub async fn show_class(
     })
 }
 
-/// Where a portal form returns to.
-#[derive(Debug, Deserialize)]
-pub struct ActionForm {
-    #[serde(default)]
-    next: String,
-}
-
-/// `POST /portal/classes/{id}/book`: books a place or joins the waitlist.
+/// `POST /portal/classes/{id}/book`: books a place or joins the waitlist. Success and refusal alike
+/// return to the page the client came from (`next`) with a message, as the button sits in lists.
 pub async fn book_class(
     State(state): State<AppState>,
     p: PortalViewer,
     Path(id): Path<Uuid>,
-    Form(f): Form<ActionForm>,
+    form: Form,
 ) -> PageResult {
-    let back = back_to(&f.next, format!("/portal/classes/{id}"));
-    let message = match classes::book(
-        &state.db,
-        &p.viewer.caller,
-        &p.viewer.audit,
-        id,
-        BookClass { client_id: None },
-    )
-    .await
-    {
-        Ok(b) if b.status == "waitlisted" => format!(
+    let back = back_to(form.fields.get("next"), format!("/portal/classes/{id}"));
+    let input = BookClass { client_id: None };
+    let message = match classes::book_class(&state.db, &p.viewer.actor(), id, input).await {
+        Ok(b) if b.status == WAITLISTED => format!(
             "The class is full: you are on the waitlist, position {}.",
             b.position.unwrap_or(0)
         ),
@@ -195,9 +182,9 @@ pub async fn cancel_booking(
     State(state): State<AppState>,
     p: PortalViewer,
     Path(id): Path<Uuid>,
-    Form(f): Form<ActionForm>,
+    form: Form,
 ) -> PageResult {
-    let back = back_to(&f.next, format!("/portal/classes/{id}"));
+    let back = back_to(form.fields.get("next"), format!("/portal/classes/{id}"));
     let org = OrgId(p.viewer.org.id);
     let Some(client) = p.client else {
         return Err(AppError::NotFound.into());
@@ -206,14 +193,11 @@ pub async fn cancel_booking(
         .await?
         .remove(&id)
         .ok_or(AppError::NotFound)?;
-    let message =
-        match classes::cancel_place(&state.db, &p.viewer.caller, &p.viewer.audit, id, place.id)
-            .await
-        {
-            Ok(()) if place.status == "waitlisted" => "You have left the waitlist.".to_owned(),
-            Ok(()) => "Your booking is cancelled.".to_owned(),
-            Err(e) => refusal(e)?,
-        };
+    let message = match classes::cancel_booking(&state.db, &p.viewer.actor(), id, place.id).await {
+        Ok(()) if place.status == WAITLISTED => "You have left the waitlist.".to_owned(),
+        Ok(()) => "Your booking is cancelled.".to_owned(),
+        Err(e) => refusal(e)?,
+    };
     Ok(redirect_with(&state, &back, &message))
 }
 

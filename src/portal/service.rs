@@ -1,20 +1,21 @@
-//! What the portal and the booking page read and write beyond the API's own rules: an organization's
-//! public class schedule (no client data), a client's own bookings and sessions, and a client signing
-//! up themself from the booking page (`signup`). Booking and cancelling go through the same functions as the
-//! API (`scheduling::classes::{book, cancel_place}`, `scheduling::sessions::cancel`).
+//! What the portal and the booking page read beyond the API's own rules: an organization's public
+//! class schedule (no client data) and a client's own bookings and sessions. Booking and cancelling go
+//! through the same services as the API (`scheduling::classes::{book_class, cancel_booking}`,
+//! `scheduling::sessions::cancel`); every query is in a repository (`portal::repo`, and
+//! `scheduling::classes::repo` for counts and names).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::db::entities::{class_bookings, classes, locations, trainers, training_sessions};
+use super::repo;
 use crate::error::{AppError, AppResult};
 use crate::organizations::OrgId;
 use crate::scheduling::access::ScheduleScope;
-use crate::scheduling::classes::{Class, counts, with_counts};
-use crate::scheduling::sessions::scope_condition;
+use crate::scheduling::classes::repo as class_repo;
+use crate::scheduling::classes::{Booking, Class, ClassRecord};
 
 /// How far ahead the booking page shows classes.
 pub const DAYS_AHEAD: i64 = 14;
@@ -51,55 +52,35 @@ impl Offer {
 /// Trainers' first names and locations' names and time zones, by id, in one query each.
 async fn names_and_places(
     db: &impl ConnectionTrait,
+    org: OrgId,
     trainer_ids: Vec<Uuid>,
     location_ids: Vec<Uuid>,
 ) -> AppResult<(HashMap<Uuid, String>, HashMap<Uuid, (String, String)>)> {
-    let names: HashMap<Uuid, String> = if trainer_ids.is_empty() {
-        HashMap::new()
-    } else {
-        trainers::Entity::find()
-            .select_only()
-            .column(trainers::Column::Id)
-            .column(trainers::Column::FirstName)
-            .filter(trainers::Column::Id.is_in(trainer_ids))
-            .into_tuple::<(Uuid, String)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let places: HashMap<Uuid, (String, String)> = if location_ids.is_empty() {
-        HashMap::new()
-    } else {
-        locations::Entity::find()
-            .filter(locations::Column::Id.is_in(location_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, (l.name, l.timezone)))
-            .collect()
-    };
+    let names = class_repo::trainer_names(db, org, trainer_ids)
+        .await?
+        .into_iter()
+        .map(|(id, (first, _))| (id, first))
+        .collect();
+    let places = repo::location_names(db, org, location_ids).await?;
     Ok((names, places))
 }
 
-/// Adds the trainers' first names and the locations to class rows, in two queries.
-async fn offers_of(db: &impl ConnectionTrait, rows: Vec<classes::Model>) -> AppResult<Vec<Offer>> {
-    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+/// Adds the counts, the trainers' first names and the locations to class records, in three queries.
+async fn offers_of(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    rows: Vec<ClassRecord>,
+) -> AppResult<Vec<Offer>> {
     let trainer_ids: Vec<Uuid> = rows.iter().map(|m| m.trainer_id).collect();
     let location_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.location_id).collect();
-    let mut taken = counts(db, &ids).await?;
-    let (names, places) = names_and_places(db, trainer_ids, location_ids).await?;
-    Ok(rows
+    let classes = class_repo::with_counts(db, rows).await?;
+    let (names, places) = names_and_places(db, org, trainer_ids, location_ids).await?;
+    Ok(classes
         .into_iter()
-        .map(|m| {
-            let (booked, waitlisted) = taken.remove(&m.id).unwrap_or_default();
-            let trainer = names.get(&m.trainer_id).cloned().unwrap_or_default();
-            let location = m.location_id.and_then(|l| places.get(&l).cloned());
-            Offer {
-                class: with_counts(m, booked, waitlisted),
-                trainer,
-                location,
-            }
+        .map(|class| Offer {
+            trainer: names.get(&class.trainer_id).cloned().unwrap_or_default(),
+            location: class.location_id.and_then(|l| places.get(&l).cloned()),
+            class,
         })
         .collect())
 }
@@ -111,27 +92,14 @@ pub async fn schedule(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Vec<Offer>> {
-    let rows = classes::Entity::find()
-        .filter(classes::Column::OrganizationId.eq(org.0))
-        .filter(classes::Column::Status.eq("scheduled"))
-        .filter(classes::Column::StartsAt.gte(from))
-        .filter(classes::Column::StartsAt.lt(to))
-        .order_by_asc(classes::Column::StartsAt)
-        .order_by_asc(classes::Column::Id)
-        .limit(MAX_CLASSES)
-        .all(db)
-        .await?;
-    offers_of(db, rows).await
+    let rows = repo::scheduled_between(db, org, from, to, MAX_CLASSES).await?;
+    offers_of(db, org, rows).await
 }
 
 /// One class of the organization (404 for another organization's).
 pub async fn offer(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<Offer> {
-    let row = classes::Entity::find_by_id(id)
-        .filter(classes::Column::OrganizationId.eq(org.0))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    offers_of(db, vec![row])
+    let row = class_repo::get(db, org, id).await?;
+    offers_of(db, org, vec![row])
         .await?
         .pop()
         .ok_or(AppError::NotFound)
@@ -143,20 +111,8 @@ pub async fn places_of(
     org: OrgId,
     client: Uuid,
     class_ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, class_bookings::Model>> {
-    if class_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(class_bookings::Entity::find()
-        .filter(class_bookings::Column::OrganizationId.eq(org.0))
-        .filter(class_bookings::Column::ClientId.eq(client))
-        .filter(class_bookings::Column::ClassId.is_in(class_ids.iter().copied()))
-        .filter(class_bookings::Column::Status.ne("cancelled"))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.class_id, b))
-        .collect())
+) -> AppResult<HashMap<Uuid, Booking>> {
+    repo::places_in(db, org, client, class_ids).await
 }
 
 /// The client's places in classes that have not ended, by start time.
@@ -164,28 +120,11 @@ pub async fn upcoming_places(
     db: &impl ConnectionTrait,
     org: OrgId,
     client: Uuid,
-) -> AppResult<Vec<(Offer, class_bookings::Model)>> {
-    let mut places: HashMap<Uuid, class_bookings::Model> = class_bookings::Entity::find()
-        .filter(class_bookings::Column::OrganizationId.eq(org.0))
-        .filter(class_bookings::Column::ClientId.eq(client))
-        .filter(class_bookings::Column::Status.ne("cancelled"))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.class_id, b))
-        .collect();
-    if places.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = classes::Entity::find()
-        .filter(classes::Column::OrganizationId.eq(org.0))
-        .filter(classes::Column::Id.is_in(places.keys().copied().collect::<Vec<_>>()))
-        .filter(classes::Column::EndsAt.gt(Utc::now()))
-        .order_by_asc(classes::Column::StartsAt)
-        .limit(MAX_CLASSES)
-        .all(db)
-        .await?;
-    Ok(offers_of(db, rows)
+) -> AppResult<Vec<(Offer, Booking)>> {
+    let mut places = repo::places_of_client(db, org, client).await?;
+    let ids: Vec<Uuid> = places.keys().copied().collect();
+    let rows = repo::ending_after(db, org, ids, Utc::now(), MAX_CLASSES).await?;
+    Ok(offers_of(db, org, rows)
         .await?
         .into_iter()
         .filter_map(|o| places.remove(&o.class.id).map(|b| (o, b)))
@@ -214,17 +153,10 @@ pub async fn upcoming_sessions(
     db: &impl ConnectionTrait,
     scope: &ScheduleScope,
 ) -> AppResult<Vec<UpcomingSession>> {
-    let rows = training_sessions::Entity::find()
-        .filter(scope_condition(scope))
-        .filter(training_sessions::Column::Status.eq("scheduled"))
-        .filter(training_sessions::Column::EndsAt.gt(Utc::now()))
-        .order_by_asc(training_sessions::Column::StartsAt)
-        .limit(MAX_CLASSES)
-        .all(db)
-        .await?;
+    let rows = repo::scheduled_sessions_after(db, scope, Utc::now(), MAX_CLASSES).await?;
     let trainer_ids: Vec<Uuid> = rows.iter().map(|m| m.trainer_id).collect();
     let location_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.location_id).collect();
-    let (names, places) = names_and_places(db, trainer_ids, location_ids).await?;
+    let (names, places) = names_and_places(db, scope.org, trainer_ids, location_ids).await?;
     Ok(rows
         .into_iter()
         .map(|m| UpcomingSession {

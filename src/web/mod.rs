@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/app", get(dashboard::dashboard))
         .merge(crate::clients::pages::router())
         .merge(crate::scheduling::pages::router())
+        .merge(crate::scheduling::classes::pages::router())
         .merge(crate::portal::pages::router())
         .merge(crate::users::pages::router())
         .merge(crate::auth::pages::router())

@@ -26,3 +26,38 @@ pub async fn trainers(
         })
         .collect())
 }
+
+/// How many clients a client picker lists.
+pub const CLIENT_PICKER_LIMIT: u64 = 200;
+
+/// The clients the actor sees (a trainer: their own), by name, as `<select>` options.
+pub async fn clients(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &crate::auth::Actor,
+) -> AppResult<Vec<Choice>> {
+    use crate::clients::access::ClientScope;
+    use crate::clients::repo as client_repo;
+    use crate::http::pagination::PageRequest;
+    let scope = ClientScope::for_actor(db, actor).await?;
+    let page = PageRequest::parse(
+        &client_repo::SORT_FIELDS,
+        "name",
+        Some(CLIENT_PICKER_LIMIT),
+        None,
+        None,
+        None,
+    )?;
+    Ok(
+        client_repo::list(db, &scope, &page, &client_repo::ClientFilter::default())
+            .await?
+            .items
+            .into_iter()
+            .map(|c| {
+                Choice::new(
+                    c.id.to_string(),
+                    format!("{} {}", c.first_name, c.last_name),
+                )
+            })
+            .collect(),
+    )
+}

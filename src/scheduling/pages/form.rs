@@ -11,7 +11,7 @@ use crate::scheduling::recurrence::local_to_utc;
 pub(super) use crate::web::form::Fields;
 
 /// An id field: `None` when empty, an error on the field when malformed.
-pub(super) fn parse_id(e: &mut FieldErrors, fields: &Fields, name: &str) -> Option<Uuid> {
+pub(crate) fn parse_id(e: &mut FieldErrors, fields: &Fields, name: &str) -> Option<Uuid> {
     let raw = fields.get(name);
     if raw.is_empty() {
         return None;
@@ -26,7 +26,7 @@ pub(super) fn parse_id(e: &mut FieldErrors, fields: &Fields, name: &str) -> Opti
 }
 
 /// A required id field.
-pub(super) fn require_id(e: &mut FieldErrors, fields: &Fields, name: &str) -> Option<Uuid> {
+pub(crate) fn require_id(e: &mut FieldErrors, fields: &Fields, name: &str) -> Option<Uuid> {
     let id = parse_id(e, fields, name);
     if id.is_none() && fields.get(name).is_empty() {
         e.add(name, "is required");
@@ -42,7 +42,7 @@ pub(super) fn parse_local(raw: &str) -> Option<NaiveDateTime> {
 }
 
 /// A required `datetime-local` field as an instant, read in `tz`.
-pub(super) fn parse_instant(
+pub(crate) fn parse_instant(
     e: &mut FieldErrors,
     fields: &Fields,
     name: &str,
@@ -67,7 +67,7 @@ pub(super) fn parse_instant(
 }
 
 /// A whole-number field within bounds.
-pub(super) fn parse_number(
+pub(crate) fn parse_number(
     e: &mut FieldErrors,
     fields: &Fields,
     name: &str,
@@ -91,7 +91,7 @@ pub(super) fn parse_number(
 }
 
 /// Renames the fields of a validation error from the API's names to the form's.
-pub(super) fn rename_fields(error: AppError, names: &[(&str, &str)]) -> AppError {
+pub(crate) fn rename_fields(error: AppError, names: &[(&str, &str)]) -> AppError {
     let rename = |fields: FieldErrors| {
         let mut out = FieldErrors::new();
         for (field, messages) in fields.0 {

@@ -5,9 +5,7 @@
 
 mod booking;
 mod calendar;
-mod classes;
-mod form;
-mod roster;
+pub(crate) mod form;
 mod sessions;
 mod trainers;
 
@@ -43,18 +41,6 @@ pub fn router() -> Router<AppState> {
         .route("/app/sessions/{id}/cancel", post(sessions::cancel_session))
         .route("/app/sessions/{id}/status", post(sessions::set_status))
         .route("/app/sessions/{id}/check-in", post(sessions::check_in))
-        .route("/app/classes", get(classes::list_classes))
-        .route("/app/classes/new", post(classes::create_class))
-        .route("/app/classes/{id}", get(roster::show_class))
-        .route("/app/classes/{id}/bookings", post(roster::book_client))
-        .route(
-            "/app/classes/{id}/bookings/{booking_id}/cancel",
-            post(roster::cancel_booking),
-        )
-        .route(
-            "/app/classes/{id}/bookings/{booking_id}/check-in",
-            post(roster::check_in_booking),
-        )
         .route("/app/trainers", get(trainers::list_trainers))
         .route("/app/trainers/new", post(trainers::create_trainer))
         .route(
@@ -178,21 +164,21 @@ async fn client_choices(
 
 /// Something in the way of a booking, as the conflicts box lists it.
 #[derive(Debug, Clone)]
-struct ConflictView {
+pub(crate) struct ConflictView {
     /// Who is busy (a name).
-    who: String,
+    pub(crate) who: String,
     /// When, formatted.
-    when: String,
+    pub(crate) when: String,
     /// With what: "a personal session", "the class Yoga".
-    what: String,
+    pub(crate) what: String,
     /// Where it can be seen.
-    href: String,
+    pub(crate) href: String,
     /// For a series: the occurrence that clashes, formatted.
-    occurrence: Option<String>,
+    pub(crate) occurrence: Option<String>,
 }
 
 /// The conflicts of a 409 from the scheduling services, described for people.
-async fn describe_conflicts(
+pub(crate) async fn describe_conflicts(
     db: &impl ConnectionTrait,
     caller: &crate::auth::CurrentUser,
     fmt: &Fmt,

@@ -164,6 +164,21 @@ async fn a_client_signs_up_with_errors_by_field_then_lands_on_the_class_they_wan
     .expect_text("id=\"e-email\"")
     .expect_text("id=\"e-password\"")
     .expect_text("value=\"not-an-email\"");
+    // The password typed is never sent back in the page.
+    let refused = web
+        .post(
+            &path,
+            &[
+                ("first_name", "Sam"),
+                ("last_name", ""),
+                ("email", "sam@example.com"),
+                ("password", "a-secret-passphrase"),
+                ("class", &id),
+            ],
+        )
+        .await;
+    refused.expect(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!refused.body.contains("a-secret-passphrase"));
     let email = format!("sam.{}@example.com", uuid::Uuid::now_v7().simple());
     let r = web
         .post(

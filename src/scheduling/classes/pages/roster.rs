@@ -2,20 +2,24 @@
 //! booking (the service promotes the first waiting), check-in.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use super::{Choice, Fields, Names, client_choices, require_id};
+use super::TrainerNames;
 use crate::auth::Role;
+use crate::clients::repo as client_repo;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
-use crate::scheduling::classes::{self as service, BookClass};
+use crate::scheduling::classes::model::{BOOKED, BookClass, SCHEDULED, WAITLISTED};
+use crate::scheduling::classes::service;
 use crate::scheduling::locations;
+use crate::scheduling::pages::form::require_id;
 use crate::scheduling::sessions::CheckIn;
 use crate::state::AppState;
-use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
+use crate::web::form::{Choice, Done, Form, respond};
+use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
+use crate::web::picker;
 
 /// One place on the roster.
 struct PlaceRow {
@@ -48,29 +52,26 @@ struct ClassPage {
     form: FormState,
 }
 
-async fn render_class(
-    state: &AppState,
-    viewer: Viewer,
-    id: Uuid,
-    form: FormState,
-    status: StatusCode,
-) -> PageResult {
+/// The page of class `id` showing `form`.
+async fn render_class(state: &AppState, viewer: &Viewer, id: Uuid, form: FormState) -> PageResult {
     viewer.require(Role::Trainer)?;
     let db = state.db.conn();
-    let scope = ScheduleScope::of(db, &viewer.caller).await?;
-    let class = service::get(db, scope.org, id).await?;
-    let (sees_roster, places) = match service::roster(db, &viewer.caller, id).await {
+    let actor = viewer.actor();
+    let scope = ScheduleScope::for_actor(db, &actor).await?;
+    let class = service::get_class(db, &actor, id).await?;
+    let (sees_roster, places) = match service::list_bookings(db, &actor, id).await {
         Ok(p) => (true, p),
         Err(AppError::Forbidden(_)) => (false, Vec::new()),
         Err(e) => return Err(e.into()),
     };
-    let names = Names::load(
-        db,
-        scope.org,
-        places.iter().map(|p| p.client_id),
-        [class.trainer_id],
-    )
-    .await?;
+    let client_ids: Vec<Uuid> = places.iter().map(|p| p.client_id).collect();
+    let clients = client_repo::by_ids(db, scope.org, &client_ids).await?;
+    let client_name = |id: &Uuid| match clients.iter().find(|c| c.id == *id) {
+        Some(c) if c.erased_at.is_some() => "(erased client)".to_owned(),
+        Some(c) => format!("{} {}", c.first_name, c.last_name),
+        None => "a client".to_owned(),
+    };
+    let trainers = TrainerNames::load(db, scope.org, [class.trainer_id]).await?;
     let fmt = &viewer.shell.fmt;
     let mut booked = Vec::new();
     let mut waiting = Vec::new();
@@ -78,18 +79,18 @@ async fn render_class(
     for p in places {
         let row = PlaceRow {
             id: p.id,
-            client: names.client(&p.client_id),
+            client: client_name(&p.client_id),
             position: p.position,
             checked_in: p.checked_in_at.map(|t| fmt.time(&t)),
             late_cancel: p.late_cancel,
         };
         match p.status.as_str() {
-            "booked" => booked.push(row),
-            "waitlisted" => waiting.push(row),
+            BOOKED => booked.push(row),
+            WAITLISTED => waiting.push(row),
             _ => cancelled.push(row),
         }
     }
-    let may_book = scope.is_front_desk() && class.status == "scheduled";
+    let may_book = scope.is_front_desk() && class.status == SCHEDULED;
     let location = match class.location_id {
         Some(l) => locations::find(db, scope.org, l).await?.map(|l| l.name),
         None => None,
@@ -101,7 +102,7 @@ async fn render_class(
             fmt.datetime(&class.starts_at),
             fmt.time(&class.ends_at)
         ),
-        trainer: names.trainer(&class.trainer_id),
+        trainer: trainers.of(&class.trainer_id),
         location,
         status: class.status.clone(),
         places: format!("{} of {} places taken", class.booked, class.capacity),
@@ -117,14 +118,14 @@ async fn render_class(
         may_book,
         may_manage: sees_roster && !matches!(scope.who, Who::Client(_)),
         clients: if may_book {
-            client_choices(db, &viewer).await?
+            picker::clients(db, &actor).await?
         } else {
             Vec::new()
         },
         form,
-        shell: viewer.shell,
+        shell: viewer.shell.clone(),
     };
-    render_status(status, &page)
+    render_status(StatusCode::OK, &page)
 }
 
 /// `GET /app/classes/{id}`.
@@ -133,25 +134,7 @@ pub async fn show_class(
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> PageResult {
-    render_class(&state, viewer, id, FormState::default(), StatusCode::OK).await
-}
-
-async fn refused(
-    state: &AppState,
-    viewer: Viewer,
-    id: Uuid,
-    mut form: FormState,
-    e: AppError,
-) -> PageResult {
-    let status = match &e {
-        AppError::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    if let e @ (AppError::NotFound | AppError::Forbidden(_)) = e {
-        return Err(e.into());
-    }
-    form.take_error(e)?;
-    render_class(state, viewer, id, form, status).await
+    render_class(&state, &viewer, id, FormState::default()).await
 }
 
 /// `POST /app/classes/{id}/bookings`: staff book a client (or put them on the waitlist).
@@ -159,42 +142,35 @@ pub async fn book_client(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
-    Form(raw): Form<Vec<(String, String)>>,
+    form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let fields = Fields(raw);
-    let form = FormState::with_values(fields.values());
     let mut e = FieldErrors::new();
-    let Some(client_id) = require_id(&mut e, &fields, "client_id") else {
-        return refused(&state, viewer, id, form, AppError::Validation(e)).await;
+    let result = match require_id(&mut e, &form.fields, "client_id") {
+        Some(client_id) => {
+            let input = BookClass {
+                client_id: Some(client_id),
+            };
+            service::book_class(&state.db, &viewer.actor(), id, input).await
+        }
+        None => Err(AppError::Validation(e)),
     };
-    let ctx = viewer.audit.clone();
-    match service::book(
-        &state.db,
-        &viewer.caller,
-        &ctx,
-        id,
-        BookClass {
-            client_id: Some(client_id),
-        },
-    )
-    .await
-    {
-        Ok(b) => {
+    respond(
+        &state,
+        result,
+        form.state,
+        |b| {
             let message = match b.position {
-                Some(p) if b.status == "waitlisted" => {
+                Some(p) if b.status == WAITLISTED => {
                     format!("The class is full: waitlisted at position {p}.")
                 }
                 _ => "Booked.".to_owned(),
             };
-            Ok(redirect_with(
-                &state,
-                &format!("/app/classes/{id}"),
-                &message,
-            ))
-        }
-        Err(e) => refused(&state, viewer, id, form, e).await,
-    }
+            Done::to(format!("/app/classes/{id}"), message)
+        },
+        |form| render_class(&state, &viewer, id, form),
+    )
+    .await
 }
 
 /// `POST /app/classes/{id}/bookings/{booking_id}/cancel`: a freed place goes to the first on the
@@ -203,17 +179,18 @@ pub async fn cancel_booking(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
+    form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let ctx = viewer.audit.clone();
-    match service::cancel_place(&state.db, &viewer.caller, &ctx, id, booking_id).await {
-        Ok(()) => Ok(redirect_with(
-            &state,
-            &format!("/app/classes/{id}"),
-            "Booking cancelled.",
-        )),
-        Err(e) => refused(&state, viewer, id, FormState::default(), e).await,
-    }
+    let result = service::cancel_booking(&state.db, &viewer.actor(), id, booking_id).await;
+    respond(
+        &state,
+        result,
+        form.state,
+        |()| Done::to(format!("/app/classes/{id}"), "Booking cancelled."),
+        |form| render_class(&state, &viewer, id, form),
+    )
+    .await
 }
 
 /// `POST /app/classes/{id}/bookings/{booking_id}/check-in`.
@@ -221,24 +198,23 @@ pub async fn check_in_booking(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
+    form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
-    let ctx = viewer.audit.clone();
-    match service::check_in_place(
+    let result = service::check_in_booking(
         &state.db,
-        &viewer.caller,
-        &ctx,
+        &viewer.actor(),
         id,
         booking_id,
         &CheckIn::default(),
     )
+    .await;
+    respond(
+        &state,
+        result,
+        form.state,
+        |_| Done::to(format!("/app/classes/{id}"), "Checked in."),
+        |form| render_class(&state, &viewer, id, form),
+    )
     .await
-    {
-        Ok(_) => Ok(redirect_with(
-            &state,
-            &format!("/app/classes/{id}"),
-            "Checked in.",
-        )),
-        Err(e) => refused(&state, viewer, id, FormState::default(), e).await,
-    }
 }
