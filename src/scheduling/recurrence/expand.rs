@@ -1,21 +1,28 @@
 //! Expanding a [`RecurrenceRule`] into UTC instants in a named time zone.
 //!
-//! The rule is walked on the local calendar (days, weeks, months of wall-clock dates), and each
-//! candidate date at the first start's local time is turned into an instant only at the end, so the
-//! wall-clock time never drifts across daylight-saving changes.
+//! The calendar walk (which dates a rule selects) is the `rrule` crate's. It is run on the wall-clock
+//! calendar (the first start's local date and time, read as if it were UTC, where every day has 24
+//! hours), and each date it yields is turned into an instant in the series' zone only here, by
+//! [`local_to_utc`], so the wall-clock time never drifts across daylight-saving changes. The crate's
+//! own zone handling drops a time that falls in a gap starting at midnight (São Paulo, Santiago,
+//! Tehran), so the zone step stays ours: docs/DEVELOPMENT.md, "Recurrence", has the cases. `COUNT`,
+//! `UNTIL`, the first start counting as the first occurrence and the limits are applied here too,
+//! because RFC 5545 counts the first start even when it does not match the rule and the crate does
+//! not.
 
 use chrono::{
-    DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, Offset, TimeDelta,
-    TimeZone, Utc,
+    DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeDelta, TimeZone, Utc,
 };
 use chrono_tz::Tz;
+use rrule::{NWeekday, RRule, RRuleSet, Unvalidated};
 
 use super::{End, Frequency, RecurrenceRule, Until};
 
-/// How many periods past the horizon a bounded rule is searched for one more occurrence before it
-/// is taken to have none: 4800 months is the whole 400-year Gregorian cycle (weekdays and month
-/// lengths repeat after it), more than any daily or weekly rule needs.
-const SEARCH_PAST_HORIZON: u32 = 4800;
+/// How far past the horizon a bounded rule is searched for one more occurrence before it is taken
+/// to have none: 4800 months is the whole 400-year Gregorian cycle (weekdays and month lengths
+/// repeat after it), more than any daily or weekly rule needs.
+const SEARCH_PAST_HORIZON: Months = Months::new(4800);
 
 /// The longest daylight-saving or zone gap there has been is a day (Samoa skipped 30 December 2011).
 const MAX_GAP_MINUTES: i64 = 48 * 60;
@@ -132,37 +139,110 @@ pub fn occurrences(
     if series.offer(first_start_local)? == Flow::Stop {
         return Ok(series.found);
     }
-    let start = first_start_local.date();
-    let time = first_start_local.time();
-    let mut past_horizon = 0;
-    for k in 0u32.. {
-        let Some(period) = period_start(rule, start, k) else {
-            break;
-        };
-        if period > horizon_end.date() {
-            past_horizon += 1;
-            let until_passed = match rule.end {
-                End::Never => true,
-                End::Count(_) => false,
-                End::Until(Until::Date(d)) => period > d,
-                // No wall-clock time on a date two days after a UTC date is before it.
-                End::Until(Until::DateTime(t)) => period > t.date_naive() + Days::new(2),
-            };
-            if until_passed || past_horizon > SEARCH_PAST_HORIZON {
-                break;
-            }
+    let walk = wall_clock_walk(rule, first_start_local, search_end(rule, horizon_end)?)?;
+    let relaxed = walked_relaxed(rule);
+    for date in &walk {
+        let local = date.naive_utc();
+        if local <= first_start_local || (relaxed && !by_day_matches(rule, local.date())) {
+            continue;
         }
-        for date in period_dates(rule, start, period) {
-            let local = date.and_time(time);
-            if local <= first_start_local {
-                continue;
-            }
-            if series.offer(local)? == Flow::Stop {
-                return Ok(series.found);
-            }
+        if series.offer(local)? == Flow::Stop {
+            return Ok(series.found);
         }
     }
     Ok(series.found)
+}
+
+/// The last wall-clock time the crate needs to walk to: the horizon for an endless rule (the first
+/// candidate at or past it ends the series); for a bounded one the end of `UNTIL` or, for `COUNT`,
+/// a whole Gregorian cycle past the horizon (a candidate there is an error; none means none ever).
+fn search_end(rule: &RecurrenceRule, horizon_end: NaiveDateTime) -> Result<NaiveDateTime, String> {
+    let too_far = || "the horizon is too far in the future".to_owned();
+    let cycle_end = horizon_end
+        .checked_add_months(SEARCH_PAST_HORIZON)
+        .ok_or_else(too_far)?;
+    Ok(match rule.end {
+        End::Never => horizon_end,
+        End::Count(_) => cycle_end,
+        End::Until(Until::Date(d)) => d
+            .checked_add_days(Days::new(1))
+            .ok_or_else(too_far)?
+            .and_time(NaiveTime::MIN)
+            .min(cycle_end),
+        // No wall-clock time on a date two days after a UTC instant's date is before it.
+        End::Until(Until::DateTime(t)) => t
+            .date_naive()
+            .checked_add_days(Days::new(2))
+            .ok_or_else(too_far)?
+            .and_time(NaiveTime::MIN)
+            .min(cycle_end),
+    })
+}
+
+/// The dates `rule` selects from `first_start_local` up to `search_end`, at the first start's time
+/// of day, walked by the `rrule` crate on the wall-clock calendar (as UTC date-times, so no day is
+/// shorter or longer than 24 hours there). The first start itself is included only if it matches.
+fn wall_clock_walk(
+    rule: &RecurrenceRule,
+    first_start_local: NaiveDateTime,
+    search_end: NaiveDateTime,
+) -> Result<RRuleSet, String> {
+    let floating = |t: NaiveDateTime| t.and_utc().with_timezone(&rrule::Tz::UTC);
+    to_crate_rule(rule)
+        .until(floating(search_end))
+        .build(floating(first_start_local))
+        .map_err(|e| format!("the rule cannot be expanded: {e}"))
+}
+
+/// The crate's form of a rule, without its end: `COUNT` and `UNTIL` are applied by [`Series`].
+fn to_crate_rule(rule: &RecurrenceRule) -> RRule<Unvalidated> {
+    let frequency = match rule.frequency {
+        Frequency::Daily => rrule::Frequency::Daily,
+        Frequency::Weekly => rrule::Frequency::Weekly,
+        Frequency::Monthly => rrule::Frequency::Monthly,
+    };
+    // The parser bounds INTERVAL to 1..=52, BYDAY positions to ±5 and BYMONTHDAY to ±31.
+    let interval = u16::try_from(rule.interval).unwrap_or(u16::MAX);
+    let relaxed = walked_relaxed(rule);
+    let by_weekday = rule
+        .by_day
+        .iter()
+        .map(|b| NWeekday::new(b.ordinal.filter(|_| !relaxed).map(i16::from), b.weekday))
+        .collect();
+    RRule::new(frequency)
+        .interval(interval)
+        .week_start(rule.week_start)
+        .by_weekday(by_weekday)
+        .by_month_day(rule.by_month_day.clone())
+}
+
+/// Whether the crate walks the rule's weekdays without their positions, leaving the positions to
+/// [`by_day_matches`]. rrule 0.14 gets two `BYDAY` lists of a monthly rule wrong: it refuses the
+/// fifth-last weekday (`-5MO`; it allows -4 to 5), and it reads a list that mixes plain and
+/// positioned days (`MO,1TU`) as "a Monday that is also the first Tuesday" instead of either.
+fn walked_relaxed(rule: &RecurrenceRule) -> bool {
+    let positioned = rule.by_day.iter().filter(|b| b.ordinal.is_some()).count();
+    rule.by_day.iter().any(|b| b.ordinal == Some(-5))
+        || (positioned > 0 && positioned < rule.by_day.len())
+}
+
+/// Whether a date the crate selected for a monthly rule matches its `BYDAY` exactly, positions
+/// included (`BYMONTHDAY` the crate has already applied).
+fn by_day_matches(rule: &RecurrenceRule, date: NaiveDate) -> bool {
+    let day = i64::from(date.day());
+    let days = date
+        .with_day(1)
+        .and_then(|first| first.checked_add_months(Months::new(1)))
+        .and_then(|next| next.pred_opt())
+        .map_or(31, |last| i64::from(last.day()));
+    rule.by_day.iter().any(|b| {
+        b.weekday == date.weekday()
+            && match b.ordinal.map(i64::from) {
+                None => true,
+                Some(n) if n > 0 => (day - 1) / 7 + 1 == n,
+                Some(n) => (days - day) / 7 + 1 == -n,
+            }
+    })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -226,579 +306,7 @@ impl Series<'_> {
     }
 }
 
-/// The first date of the `k`-th period (day, week or month) of the series.
-fn period_start(rule: &RecurrenceRule, start: NaiveDate, k: u32) -> Option<NaiveDate> {
-    let steps = k.checked_mul(rule.interval)?;
-    match rule.frequency {
-        Frequency::Daily => start.checked_add_days(Days::new(u64::from(steps))),
-        Frequency::Weekly => {
-            let into_week = (start.weekday().num_days_from_monday() + 7
-                - rule.week_start.num_days_from_monday())
-                % 7;
-            start
-                .checked_sub_days(Days::new(u64::from(into_week)))?
-                .checked_add_days(Days::new(7 * u64::from(steps)))
-        }
-        Frequency::Monthly => start.with_day(1)?.checked_add_months(Months::new(steps)),
-    }
-}
-
-/// The dates of one period that match the rule, ascending.
-fn period_dates(rule: &RecurrenceRule, start: NaiveDate, period: NaiveDate) -> Vec<NaiveDate> {
-    let weekday_listed = |date: NaiveDate| rule.by_day.iter().any(|b| b.weekday == date.weekday());
-    match rule.frequency {
-        Frequency::Daily => {
-            if rule.by_day.is_empty() || weekday_listed(period) {
-                vec![period]
-            } else {
-                Vec::new()
-            }
-        }
-        Frequency::Weekly => period
-            .iter_days()
-            .take(7)
-            .filter(|&d| {
-                if rule.by_day.is_empty() {
-                    d.weekday() == start.weekday()
-                } else {
-                    weekday_listed(d)
-                }
-            })
-            .collect(),
-        Frequency::Monthly => {
-            if rule.by_day.is_empty() && rule.by_month_day.is_empty() {
-                return period.with_day(start.day()).into_iter().collect();
-            }
-            let days = days_in_month(period);
-            period
-                .iter_days()
-                .take_while(|d| d.month() == period.month())
-                .filter(|d| month_day_matches(rule, *d, days))
-                .collect()
-        }
-    }
-}
-
-fn days_in_month(first: NaiveDate) -> u32 {
-    first
-        .checked_add_months(Months::new(1))
-        .and_then(|next| next.pred_opt())
-        .map_or(31, |last| last.day())
-}
-
-/// Whether a date matches a monthly rule's `BYMONTHDAY` and `BYDAY` (each when given).
-fn month_day_matches(rule: &RecurrenceRule, date: NaiveDate, days_in_month: u32) -> bool {
-    let day = i64::from(date.day());
-    let days = i64::from(days_in_month);
-    let month_day = rule.by_month_day.is_empty()
-        || rule.by_month_day.iter().any(|&n| {
-            let n = i64::from(n);
-            if n > 0 { n == day } else { days + 1 + n == day }
-        });
-    let week_day = rule.by_day.is_empty()
-        || rule.by_day.iter().any(|b| {
-            b.weekday == date.weekday()
-                && match b.ordinal.map(i64::from) {
-                    None => true,
-                    Some(n) if n > 0 => (day - 1) / 7 + 1 == n,
-                    Some(n) => (days - day) / 7 + 1 == -n,
-                }
-        });
-    month_day && week_day
-}
-
 #[cfg(test)]
-mod tests {
-    use chrono::NaiveTime;
-    use chrono_tz::America::New_York;
-    use chrono_tz::Europe::Berlin;
-
-    use super::*;
-
-    fn rule(s: &str) -> RecurrenceRule {
-        RecurrenceRule::parse(s).unwrap()
-    }
-
-    fn local(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
-    }
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        local(s).and_utc()
-    }
-
-    /// The occurrences of `r` from `start` in `tz`, within ten years.
-    fn expand(r: &str, start: &str, tz: Tz) -> Vec<DateTime<Utc>> {
-        occurrences(
-            &rule(r),
-            local(start),
-            tz,
-            Limit::new(1000, Months::new(120)),
-        )
-        .unwrap()
-    }
-
-    fn expand_err(r: &str, start: &str, tz: Tz, limit: Limit) -> String {
-        occurrences(&rule(r), local(start), tz, limit).unwrap_err()
-    }
-
-    /// The local wall-clock times (as "YYYY-MM-DD HH:MM") of `r` from `start` in `tz`.
-    fn local_times(r: &str, start: &str, tz: Tz) -> Vec<String> {
-        expand(r, start, tz)
-            .into_iter()
-            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-            .collect()
-    }
-
-    fn dates(r: &str, start: &str) -> Vec<String> {
-        local_times(r, start, chrono_tz::UTC)
-            .into_iter()
-            .map(|t| t[..10].to_owned())
-            .collect()
-    }
-
-    #[test]
-    fn a_daily_rule_repeats_every_interval_days() {
-        assert_eq!(
-            dates("FREQ=DAILY;COUNT=3", "2024-02-28 09:00"),
-            ["2024-02-28", "2024-02-29", "2024-03-01"]
-        );
-        assert_eq!(
-            dates("FREQ=DAILY;INTERVAL=3;COUNT=3", "2024-01-30 09:00"),
-            ["2024-01-30", "2024-02-02", "2024-02-05"]
-        );
-    }
-
-    #[test]
-    fn a_daily_rule_with_weekdays_skips_the_other_days() {
-        // 2024-01-05 is a Friday.
-        assert_eq!(
-            dates(
-                "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR;COUNT=4",
-                "2024-01-05 09:00"
-            ),
-            ["2024-01-05", "2024-01-08", "2024-01-09", "2024-01-10"]
-        );
-    }
-
-    #[test]
-    fn a_weekly_rule_without_days_repeats_the_first_weekday() {
-        assert_eq!(
-            dates("FREQ=WEEKLY;COUNT=3", "2024-01-03 18:00"),
-            ["2024-01-03", "2024-01-10", "2024-01-17"]
-        );
-        assert_eq!(
-            dates("FREQ=WEEKLY;INTERVAL=2;COUNT=3", "2024-12-25 18:00"),
-            ["2024-12-25", "2025-01-08", "2025-01-22"]
-        );
-    }
-
-    #[test]
-    fn a_weekly_rule_with_days_starts_from_the_first_start_within_its_week() {
-        // Wednesday: the Monday of that week is before the first start and is left out.
-        assert_eq!(
-            dates("FREQ=WEEKLY;BYDAY=MO,WE,FR;COUNT=4", "2024-01-03 07:00"),
-            ["2024-01-03", "2024-01-05", "2024-01-08", "2024-01-10"]
-        );
-    }
-
-    #[test]
-    fn the_first_start_counts_as_the_first_occurrence_even_when_it_does_not_match() {
-        // A Tuesday start for a Monday class, as RFC 5545 says.
-        assert_eq!(
-            dates("FREQ=WEEKLY;BYDAY=MO;COUNT=3", "2024-01-02 07:00"),
-            ["2024-01-02", "2024-01-08", "2024-01-15"]
-        );
-        assert_eq!(
-            dates("FREQ=MONTHLY;BYDAY=1MO;COUNT=2", "2024-01-10 07:00"),
-            ["2024-01-10", "2024-02-05"]
-        );
-    }
-
-    #[test]
-    fn week_start_decides_which_days_share_a_week_with_an_interval() {
-        // The examples of RFC 5545 3.8.5.3 (first start Tuesday 5 August 1997).
-        let mo = "FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO";
-        let su = "FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU";
-        assert_eq!(
-            dates(mo, "1997-08-05 09:00"),
-            ["1997-08-05", "1997-08-10", "1997-08-19", "1997-08-24"]
-        );
-        assert_eq!(
-            dates(su, "1997-08-05 09:00"),
-            ["1997-08-05", "1997-08-17", "1997-08-19", "1997-08-31"]
-        );
-    }
-
-    #[test]
-    fn a_monthly_rule_on_the_31st_skips_shorter_months() {
-        assert_eq!(
-            dates("FREQ=MONTHLY;COUNT=5", "2024-01-31 10:00"),
-            [
-                "2024-01-31",
-                "2024-03-31",
-                "2024-05-31",
-                "2024-07-31",
-                "2024-08-31"
-            ]
-        );
-        assert_eq!(
-            dates("FREQ=MONTHLY;BYMONTHDAY=31;COUNT=3", "2024-04-01 10:00"),
-            ["2024-04-01", "2024-05-31", "2024-07-31"]
-        );
-    }
-
-    #[test]
-    fn the_last_day_of_the_month_is_minus_one() {
-        assert_eq!(
-            dates("FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=5", "2023-12-31 10:00"),
-            [
-                "2023-12-31",
-                "2024-01-31",
-                "2024-02-29",
-                "2024-03-31",
-                "2024-04-30"
-            ]
-        );
-        assert_eq!(
-            dates("FREQ=MONTHLY;BYMONTHDAY=1,-1;COUNT=4", "2023-02-01 10:00"),
-            ["2023-02-01", "2023-02-28", "2023-03-01", "2023-03-31"]
-        );
-    }
-
-    #[test]
-    fn the_29th_of_february_only_comes_in_leap_years() {
-        let days = dates(
-            "FREQ=MONTHLY;BYMONTHDAY=29;UNTIL=20250401",
-            "2023-01-29 10:00",
-        );
-        assert!(days.contains(&"2024-02-29".to_owned()));
-        assert!(
-            !days
-                .iter()
-                .any(|d| d.starts_with("2023-02") || d.starts_with("2025-02"))
-        );
-        assert_eq!(days.len(), 27 - 2);
-        assert_eq!(
-            dates(
-                "FREQ=MONTHLY;INTERVAL=12;UNTIL=20290301",
-                "2020-02-29 10:00"
-            ),
-            ["2020-02-29", "2024-02-29", "2028-02-29"]
-        );
-    }
-
-    #[test]
-    fn monthly_positions_pick_the_nth_weekday() {
-        assert_eq!(
-            dates("FREQ=MONTHLY;BYDAY=1MO;COUNT=3", "2024-01-01 10:00"),
-            ["2024-01-01", "2024-02-05", "2024-03-04"]
-        );
-        assert_eq!(
-            dates("FREQ=MONTHLY;BYDAY=-1FR;COUNT=3", "2024-01-26 10:00"),
-            ["2024-01-26", "2024-02-23", "2024-03-29"]
-        );
-        assert_eq!(
-            dates("FREQ=MONTHLY;BYDAY=2TU,-2TU;COUNT=4", "2024-02-13 10:00"),
-            ["2024-02-13", "2024-02-20", "2024-03-12", "2024-03-19"]
-        );
-        // A fifth Thursday exists only in some months.
-        assert_eq!(
-            dates("FREQ=MONTHLY;BYDAY=5TH;COUNT=3", "2024-02-29 10:00"),
-            ["2024-02-29", "2024-05-30", "2024-08-29"]
-        );
-    }
-
-    #[test]
-    fn a_monthly_weekday_without_position_is_every_such_day() {
-        assert_eq!(
-            dates(
-                "FREQ=MONTHLY;INTERVAL=2;BYDAY=SU;COUNT=6",
-                "2024-02-04 10:00"
-            ),
-            [
-                "2024-02-04",
-                "2024-02-11",
-                "2024-02-18",
-                "2024-02-25",
-                "2024-04-07",
-                "2024-04-14"
-            ]
-        );
-    }
-
-    #[test]
-    fn month_days_and_weekdays_together_must_both_match() {
-        assert_eq!(
-            dates(
-                "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13;COUNT=3",
-                "2024-09-13 19:00"
-            ),
-            ["2024-09-13", "2024-12-13", "2025-06-13"]
-        );
-    }
-
-    #[test]
-    fn until_is_inclusive() {
-        assert_eq!(
-            dates("FREQ=DAILY;UNTIL=20240103", "2024-01-01 23:30"),
-            ["2024-01-01", "2024-01-02", "2024-01-03"]
-        );
-        assert_eq!(
-            dates("FREQ=DAILY;UNTIL=20240103T233000Z", "2024-01-01 23:30"),
-            ["2024-01-01", "2024-01-02", "2024-01-03"]
-        );
-        assert_eq!(
-            dates("FREQ=DAILY;UNTIL=20240103T232959Z", "2024-01-01 23:30"),
-            ["2024-01-01", "2024-01-02"]
-        );
-        // A date UNTIL is a local date: 23:30 in Berlin on the 3rd is still the 3rd.
-        assert_eq!(
-            expand("FREQ=DAILY;UNTIL=20240103", "2024-01-01 23:30", Berlin).len(),
-            3
-        );
-    }
-
-    #[test]
-    fn an_until_before_the_first_start_is_an_error() {
-        let limit = Limit::default();
-        assert_eq!(
-            expand_err(
-                "FREQ=DAILY;UNTIL=20231231",
-                "2024-01-01 10:00",
-                Berlin,
-                limit
-            ),
-            "UNTIL=20231231 is before the first start"
-        );
-        assert_eq!(
-            expand_err(
-                "FREQ=DAILY;UNTIL=20240101T085959Z",
-                "2024-01-01 10:00",
-                Berlin,
-                limit
-            ),
-            "UNTIL=20240101T085959Z is before the first start"
-        );
-        // Exactly the first start is fine.
-        assert_eq!(
-            expand(
-                "FREQ=DAILY;UNTIL=20240101T090000Z",
-                "2024-01-01 10:00",
-                Berlin
-            ),
-            [utc("2024-01-01 09:00")]
-        );
-    }
-
-    #[test]
-    fn too_many_occurrences_are_an_error_not_a_truncation() {
-        let limit = Limit::new(730, Months::new(24));
-        assert_eq!(
-            expand_err("FREQ=DAILY;COUNT=1000", "2024-01-01 10:00", Berlin, limit),
-            "the series would have more than 730 occurrences; shorten it"
-        );
-        // Two years of days from 2024 is 731 (a leap year): too many, even without an end.
-        assert_eq!(
-            expand_err("FREQ=DAILY", "2024-01-01 10:00", Berlin, limit),
-            "the series would have more than 730 occurrences; shorten it"
-        );
-        let n = occurrences(
-            &rule("FREQ=DAILY;COUNT=730"),
-            local("2025-01-01 10:00"),
-            Berlin,
-            limit,
-        )
-        .unwrap();
-        assert_eq!(n.len(), 730);
-    }
-
-    #[test]
-    fn an_endless_rule_stops_at_the_horizon() {
-        let limit = Limit::new(730, Months::new(24));
-        let weekly = occurrences(
-            &rule("FREQ=WEEKLY"),
-            local("2024-01-01 10:00"),
-            Berlin,
-            limit,
-        )
-        .unwrap();
-        // Mondays from 2024-01-01 up to, not including, 2026-01-01.
-        assert_eq!(weekly.len(), 105);
-        assert_eq!(
-            weekly.last().unwrap().with_timezone(&Berlin).date_naive(),
-            NaiveDate::from_ymd_opt(2025, 12, 29).unwrap()
-        );
-        let nothing = occurrences(
-            &rule("FREQ=DAILY"),
-            local("2024-01-01 10:00"),
-            Berlin,
-            Limit::new(10, Months::new(0)),
-        )
-        .unwrap();
-        assert!(nothing.is_empty());
-    }
-
-    #[test]
-    fn an_ending_rule_that_runs_past_the_horizon_is_an_error() {
-        let limit = Limit::new(730, Months::new(24));
-        assert_eq!(
-            expand_err("FREQ=MONTHLY;COUNT=25", "2024-01-15 10:00", Berlin, limit),
-            "the series would go on past 2026-01-15 (24 months after its first start); end it \
-             sooner"
-        );
-        assert!(
-            expand_err(
-                "FREQ=WEEKLY;UNTIL=20260201",
-                "2024-01-01 10:00",
-                Berlin,
-                limit
-            )
-            .starts_with("the series would go on past")
-        );
-        // An UNTIL past the horizon with no occurrence left before it is fine.
-        let n = occurrences(
-            &rule("FREQ=MONTHLY;INTERVAL=5;UNTIL=20260131"),
-            local("2024-01-15 10:00"),
-            Berlin,
-            limit,
-        )
-        .unwrap();
-        assert_eq!(n.len(), 5);
-        // So is a COUNT that the rule can never reach (the 31st is never a first Monday).
-        let n = occurrences(
-            &rule("FREQ=MONTHLY;BYMONTHDAY=31;BYDAY=1MO;COUNT=5"),
-            local("2024-01-15 10:00"),
-            Berlin,
-            limit,
-        )
-        .unwrap();
-        assert_eq!(n, [utc("2024-01-15 09:00")]);
-    }
-
-    #[test]
-    fn a_weekly_session_keeps_its_berlin_wall_clock_time_across_both_changes() {
-        let times = expand("FREQ=WEEKLY;COUNT=32", "2024-03-23 07:00", Berlin);
-        assert_eq!(times[0], utc("2024-03-23 06:00")); // CET, UTC+1
-        assert_eq!(times[1], utc("2024-03-30 06:00"));
-        assert_eq!(times[2], utc("2024-04-06 05:00")); // CEST, UTC+2
-        assert_eq!(times[31], utc("2024-10-26 05:00"));
-        let after = expand("FREQ=WEEKLY;COUNT=2", "2024-10-26 07:00", Berlin);
-        assert_eq!(after[1], utc("2024-11-02 06:00"));
-        for t in times {
-            assert_eq!(
-                t.with_timezone(&Berlin).time(),
-                NaiveTime::from_hms_opt(7, 0, 0).unwrap()
-            );
-        }
-    }
-
-    #[test]
-    fn a_berlin_time_in_the_spring_gap_moves_forward_by_the_gap() {
-        // 2024-03-31: 02:00 CET jumps to 03:00 CEST.
-        assert_eq!(
-            local_times("FREQ=DAILY;COUNT=3", "2024-03-30 02:30", Berlin),
-            ["2024-03-30 02:30", "2024-03-31 03:30", "2024-04-01 02:30"]
-        );
-        assert_eq!(
-            expand("FREQ=DAILY;COUNT=3", "2024-03-30 02:30", Berlin),
-            [
-                utc("2024-03-30 01:30"),
-                utc("2024-03-31 01:30"),
-                utc("2024-04-01 00:30")
-            ]
-        );
-        // A first start inside the gap moves too; the rest keep 02:30.
-        assert_eq!(
-            local_times("FREQ=DAILY;COUNT=2", "2024-03-31 02:30", Berlin),
-            ["2024-03-31 03:30", "2024-04-01 02:30"]
-        );
-    }
-
-    #[test]
-    fn a_berlin_time_in_the_autumn_overlap_takes_the_first_instant() {
-        // 2024-10-27: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice.
-        assert_eq!(
-            expand("FREQ=DAILY;COUNT=3", "2024-10-26 02:30", Berlin),
-            [
-                utc("2024-10-26 00:30"),
-                utc("2024-10-27 00:30"), // 02:30 CEST, the first of the two
-                utc("2024-10-28 01:30")
-            ]
-        );
-    }
-
-    #[test]
-    fn new_york_gap_and_overlap_follow_the_same_rules() {
-        // 2024-03-10: 02:00 EST jumps to 03:00 EDT.
-        assert_eq!(
-            expand("FREQ=DAILY;COUNT=3", "2024-03-09 02:30", New_York),
-            [
-                utc("2024-03-09 07:30"),
-                utc("2024-03-10 07:30"), // 03:30 EDT
-                utc("2024-03-11 06:30")
-            ]
-        );
-        assert_eq!(
-            local_times("FREQ=DAILY;COUNT=3", "2024-03-09 02:30", New_York)[1],
-            "2024-03-10 03:30"
-        );
-        // 2024-11-03: 02:00 EDT falls back to 01:00 EST; 01:30 happens twice.
-        assert_eq!(
-            expand("FREQ=DAILY;COUNT=3", "2024-11-02 01:30", New_York),
-            [
-                utc("2024-11-02 05:30"),
-                utc("2024-11-03 05:30"), // 01:30 EDT, the first of the two
-                utc("2024-11-04 06:30")
-            ]
-        );
-    }
-
-    #[test]
-    fn a_weekly_new_york_class_keeps_six_in_the_evening() {
-        let times = expand(
-            "FREQ=WEEKLY;BYDAY=TU,TH;UNTIL=20241231",
-            "2024-01-02 18:00",
-            New_York,
-        );
-        assert!(times.iter().all(|t| {
-            let l = t.with_timezone(&New_York);
-            l.time() == NaiveTime::from_hms_opt(18, 0, 0).unwrap()
-                && matches!(l.weekday(), chrono::Weekday::Tue | chrono::Weekday::Thu)
-        }));
-        assert_eq!(times.len(), 105);
-        assert!(times.contains(&utc("2024-03-07 23:00"))); // EST
-        assert!(times.contains(&utc("2024-03-12 22:00"))); // EDT
-    }
-
-    #[test]
-    fn a_skipped_day_does_not_produce_a_duplicate() {
-        // Samoa skipped 30 December 2011: 10:00 that day moves a whole day onto the 31st.
-        let apia = chrono_tz::Pacific::Apia;
-        assert_eq!(
-            local_times("FREQ=DAILY;COUNT=4", "2011-12-28 10:00", apia),
-            [
-                "2011-12-28 10:00",
-                "2011-12-29 10:00",
-                "2011-12-31 10:00",
-                "2012-01-01 10:00"
-            ]
-        );
-    }
-
-    #[test]
-    fn local_to_utc_resolves_gaps_and_overlaps() {
-        assert_eq!(
-            local_to_utc(local("2024-03-10 02:00"), New_York).unwrap(),
-            utc("2024-03-10 07:00")
-        );
-        assert_eq!(
-            local_to_utc(local("2024-03-10 01:59"), New_York).unwrap(),
-            utc("2024-03-10 06:59")
-        );
-        assert_eq!(
-            local_to_utc(local("2024-10-27 02:00"), Berlin).unwrap(),
-            utc("2024-10-27 00:00")
-        );
-    }
-}
+mod tests;
+#[cfg(test)]
+mod zones;
