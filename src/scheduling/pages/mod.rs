@@ -9,7 +9,6 @@ mod classes;
 mod form;
 mod roster;
 mod sessions;
-mod trainers;
 
 use form::{Fields, parse_id, parse_instant, parse_number, rename_fields, require_id};
 
@@ -54,19 +53,6 @@ pub fn router() -> Router<AppState> {
             "/app/classes/{id}/bookings/{booking_id}/check-in",
             post(roster::check_in_booking),
         )
-        .route("/app/trainers", get(trainers::list_trainers))
-        .route("/app/trainers/new", post(trainers::create_trainer))
-        .route(
-            "/app/trainers/{id}",
-            get(trainers::show_trainer).post(trainers::update_trainer),
-        )
-        .route("/app/trainers/{id}/hours", post(trainers::set_hours))
-        .route("/app/trainers/{id}/time-off", post(trainers::add_time_off))
-        .route(
-            "/app/trainers/{id}/time-off/{time_off_id}/delete",
-            post(trainers::delete_time_off),
-        )
-        .route("/app/trainers/{id}/feed", post(trainers::calendar_feed))
 }
 
 /// Display names of clients and trainers, loaded in one query each.
