@@ -81,27 +81,27 @@ async fn render_edit(
     })
 }
 
-/// The location typed into the form: every field sent (an empty address or capacity clears it);
-/// a capacity that is not a whole number is an error at its field.
+/// The location typed into the form: every field sent (an empty address or capacity clears it).
+/// A capacity that is not a whole number is an error at its field, listed with every other error.
 fn input_of(fields: &Fields) -> Result<LocationInput, AppError> {
-    let capacity = match fields.get("capacity") {
-        "" => None,
-        raw => match raw.parse::<i32>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                let mut e = FieldErrors::new();
-                e.add("capacity", "must be a whole number");
-                return Err(AppError::Validation(e));
-            }
-        },
-    };
-    Ok(LocationInput {
+    let raw_capacity = fields.get("capacity");
+    let capacity = raw_capacity.parse::<i32>().ok();
+    let input = LocationInput {
         name: Some(fields.text("name")),
         address: Some(fields.opt("address")),
         timezone: Some(fields.text("timezone")),
         capacity: Some(capacity),
         version: None,
-    })
+    };
+    if raw_capacity.is_empty() || capacity.is_some() {
+        return Ok(input);
+    }
+    let mut errors = match input.validate() {
+        Err(AppError::Validation(e)) => e,
+        _ => FieldErrors::new(),
+    };
+    errors.add("capacity", "must be a whole number");
+    Err(AppError::Validation(errors))
 }
 
 /// `GET /app/locations` (owners and admins).
