@@ -3,14 +3,17 @@
 
 pub mod access;
 pub mod agenda;
+pub mod availability;
 pub mod classes;
 pub mod conflicts;
 pub mod feeds;
-pub mod hours;
-pub mod ics;
 pub mod locations;
 pub mod pages;
 pub mod recurrence;
 pub mod sessions;
 
 pub use sessions::series;
+/// The old name of [`availability`], kept for the paths others use (`scheduling::hours::X`).
+pub use availability as hours;
+/// The iCalendar writer, now part of [`feeds`].
+pub use feeds::ics;

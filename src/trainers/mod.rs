@@ -2,7 +2,9 @@
 //! (`user_id`), which is how a trainer-role user finds the clients assigned to them.
 
 pub mod model;
+pub mod pages;
 pub mod repo;
 pub mod routes;
+pub mod service;
 
 pub use model::Trainer;

@@ -332,3 +332,19 @@ pub async fn for_picker(
         .map(Trainer::from)
         .collect())
 }
+
+/// "First Last" of the trainers of `org` among `ids`.
+pub async fn names_by_ids(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, String)>> {
+    Ok(trainers::Entity::find()
+        .filter(Column::OrganizationId.eq(org.0))
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, format!("{} {}", t.first_name, t.last_name)))
+        .collect())
+}

@@ -11,13 +11,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::model::{CreateTrainer, Trainer, UpdateTrainer};
-use super::repo;
-use crate::auth::{CurrentUser, Role};
-use crate::db::Db;
+use super::{repo, service};
+use crate::auth::{Actor, CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
-use crate::organizations::repo as org_repo;
 use crate::state::AppState;
 
 /// The routes of this module.
@@ -90,24 +88,11 @@ pub async fn list_trainers(
     ))]
 pub async fn create_trainer(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
     ApiJson(input): ApiJson<CreateTrainer>,
 ) -> AppResult<Response> {
-    let trainer = create(&state.db, &caller, input).await?;
+    let trainer = service::create_trainer(&state.db, &actor, input).await?;
     Ok(created(format!("/api/v1/trainers/{}", trainer.id), trainer))
-}
-
-/// Adds a trainer (owners and admins).
-pub async fn create(db: &Db, caller: &CurrentUser, input: CreateTrainer) -> AppResult<Trainer> {
-    caller.role.require(Role::Admin)?;
-    let org = org_repo::get(db.conn(), caller.org)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let fields = input.validate(&org.currency)?;
-    let txn = db.begin_write().await?;
-    let trainer = repo::insert(&txn, caller.org, fields).await?;
-    txn.commit().await?;
-    Ok(trainer)
 }
 
 /// One trainer.
@@ -138,29 +123,14 @@ pub async fn get_trainer(
     ))]
 pub async fn update_trainer(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
     Path(id): Path<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<UpdateTrainer>,
 ) -> AppResult<Json<Trainer>> {
-    Ok(Json(update(&state.db, &caller, id, if_match, input).await?))
-}
-
-/// Changes a trainer (owners and admins) at the expected version.
-pub async fn update(
-    db: &Db,
-    caller: &CurrentUser,
-    id: Uuid,
-    if_match: IfMatch,
-    input: UpdateTrainer,
-) -> AppResult<Trainer> {
-    caller.role.require(Role::Admin)?;
-    let expected = if_match.expected(input.version)?;
-    let fields = input.validate()?;
-    let txn = db.begin_write().await?;
-    let trainer = repo::update(&txn, caller.org, id, expected, fields).await?;
-    txn.commit().await?;
-    Ok(trainer)
+    Ok(Json(
+        service::update_trainer(&state.db, &actor, id, if_match, input).await?,
+    ))
 }
 
 /// Removes a trainer and their client assignments.
@@ -168,10 +138,9 @@ pub async fn update(
     responses((status = 204, description = "Deleted")))]
 pub async fn delete_trainer(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
-    caller.role.require(Role::Admin)?;
-    repo::delete(state.db.conn(), caller.org, id).await?;
+    service::delete_trainer(&state.db, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -132,6 +132,7 @@ impl Shell {
                 ("/app/calendar", "Calendar"),
                 ("/app/classes", "Classes"),
                 ("/app/trainers", "Trainers"),
+                ("/app/locations", "Locations"),
                 ("/app/users", "Users"),
                 ("/app/api-keys", "API keys"),
                 ("/app/audit", "Audit log"),

@@ -47,3 +47,58 @@ on_both_databases! {
         expect_problem(r, StatusCode::CONFLICT).await;
     }
 }
+
+/// The audit events of the organization with `action`, oldest first.
+async fn events(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    action: &str,
+) -> Vec<serde_json::Value> {
+    let page = expect_status(
+        app.get(
+            &format!("/api/v1/audit-events?sort=seq&action={action}"),
+            Some(token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    page["items"].as_array().unwrap().clone()
+}
+
+on_both_databases! {
+    async fn adding_changing_and_removing_a_trainer_is_audited_with_the_actor_and_changed_fields(app) {
+        let owner = app.signup("Audit Gym").await;
+        let admin = app.add_user(&owner, "admin").await;
+        let t = expect_status(app.post("/api/v1/trainers", Some(&admin.token), &json!({"first_name": "Ann", "last_name": "Lee"})).await, StatusCode::CREATED).await;
+        let id = t["id"].as_str().unwrap();
+        let created = events(&app, &owner.token, "trainer.created").await;
+        assert_eq!(created.len(), 1, "{created:?}");
+        assert_eq!(created[0]["entity_id"], id);
+        assert_eq!(created[0]["entity_type"], "trainer");
+        assert_eq!(created[0]["actor_id"], admin.user_id.as_str());
+        assert_eq!(created[0]["actor_role"], "admin");
+        assert!(created[0]["changed_fields"].as_array().unwrap().contains(&json!("first_name")));
+
+        let path = format!("/api/v1/trainers/{id}");
+        expect_status(app.patch(&path, Some(&owner.token), &json!({"bio": "Coach", "last_name": "Lee", "active": false})).await, StatusCode::OK).await;
+        let updated = events(&app, &owner.token, "trainer.updated").await;
+        assert_eq!(updated.len(), 1, "{updated:?}");
+        assert_eq!(updated[0]["actor_id"], owner.user_id.as_str());
+        // Only what changed: the unchanged last name is not listed.
+        assert_eq!(updated[0]["changed_fields"], json!(["active", "bio"]));
+
+        // A refused change writes nothing.
+        expect_problem(app.patch(&path, Some(&owner.token), &json!({"bio": "stale", "version": 1})).await, StatusCode::PRECONDITION_FAILED).await;
+        assert_eq!(events(&app, &owner.token, "trainer.updated").await.len(), 1);
+
+        expect_status(app.delete(&path, Some(&admin.token)).await, StatusCode::NO_CONTENT).await;
+        let deleted = events(&app, &owner.token, "trainer.deleted").await;
+        assert_eq!(deleted.len(), 1, "{deleted:?}");
+        assert_eq!(deleted[0]["entity_id"], id);
+        assert_eq!(deleted[0]["actor_id"], admin.user_id.as_str());
+        // Deleting again: 404, and no second event.
+        expect_problem(app.delete(&path, Some(&admin.token)).await, StatusCode::NOT_FOUND).await;
+        assert_eq!(events(&app, &owner.token, "trainer.deleted").await.len(), 1);
+    }
+}

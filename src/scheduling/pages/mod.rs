@@ -7,7 +7,6 @@ mod booking;
 mod calendar;
 pub(crate) mod form;
 mod sessions;
-mod trainers;
 
 use form::{Fields, parse_id, parse_instant, parse_number, rename_fields, require_id};
 
@@ -41,19 +40,6 @@ pub fn router() -> Router<AppState> {
         .route("/app/sessions/{id}/cancel", post(sessions::cancel_session))
         .route("/app/sessions/{id}/status", post(sessions::set_status))
         .route("/app/sessions/{id}/check-in", post(sessions::check_in))
-        .route("/app/trainers", get(trainers::list_trainers))
-        .route("/app/trainers/new", post(trainers::create_trainer))
-        .route(
-            "/app/trainers/{id}",
-            get(trainers::show_trainer).post(trainers::update_trainer),
-        )
-        .route("/app/trainers/{id}/hours", post(trainers::set_hours))
-        .route("/app/trainers/{id}/time-off", post(trainers::add_time_off))
-        .route(
-            "/app/trainers/{id}/time-off/{time_off_id}/delete",
-            post(trainers::delete_time_off),
-        )
-        .route("/app/trainers/{id}/feed", post(trainers::calendar_feed))
 }
 
 /// Display names of clients and trainers, loaded in one query each.

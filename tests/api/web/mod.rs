@@ -6,5 +6,6 @@ pub mod client;
 mod admin;
 mod clients;
 mod foundation;
+mod locations;
 mod portal;
 mod scheduling;
