@@ -73,7 +73,11 @@ impl ClientScope {
     pub async fn for_actor(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Self> {
         match &actor.caller {
             Some(caller) => Self::of(db, caller).await,
-            None => Ok(Self::system(actor.org())),
+            // The system's rights; history records name the person it acts for, if any.
+            None => Ok(Self {
+                actor_id: actor.audit.actor_id,
+                ..Self::system(actor.org())
+            }),
         }
     }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::access::{ClientScope, Visibility};
 use super::client_event;
-use super::model::{Client, CreateClient, UpdateClient};
+use super::model::{Client, ClientFields, CreateClient, UpdateClient};
 use super::notes::model::{CreateNote, Note, TimelineCursor, TimelineEntry};
 use super::repo::{self, ClientFilter, notes as note_repo};
 use crate::audit::{self, Event};
@@ -52,6 +52,27 @@ pub async fn create_client_in(
     actor: &Actor,
     input: CreateClient,
 ) -> AppResult<Client> {
+    create_in(txn, actor, input, None).await
+}
+
+/// [`create_client_in`] for a client who has a portal account: the new client is linked to it by the
+/// same rules as `PATCH /clients/{id}` with `user_id` (a `client` account of the organization that
+/// is linked to no other client), in the same event.
+pub async fn create_client_for_account_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    input: CreateClient,
+    user_id: Uuid,
+) -> AppResult<Client> {
+    create_in(txn, actor, input, Some(user_id)).await
+}
+
+async fn create_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    input: CreateClient,
+    account: Option<Uuid>,
+) -> AppResult<Client> {
     let scope = ClientScope::for_actor(txn, actor).await?;
     scope.require_editor()?;
     if input.medical_notes.is_some() {
@@ -71,7 +92,16 @@ pub async fn create_client_in(
     if !trainer_ids.is_empty() {
         changed.push("trainer_ids".into());
     }
-    let client = repo::insert(txn, &scope, fields, &trainer_ids).await?;
+    let mut client = repo::insert(txn, &scope, fields, &trainer_ids).await?;
+    if let Some(user) = account {
+        scope.require_front_desk()?;
+        let link = ClientFields {
+            user_id: Some(Some(user)),
+            ..ClientFields::default()
+        };
+        client = repo::update(txn, &scope, client.id, None, link).await?;
+        changed.push("user_id".into());
+    }
     audit::record(
         txn,
         &actor.audit,
