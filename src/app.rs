@@ -55,7 +55,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
                 .merge(scheduling::feeds::client_router()),
         )
         .nest("/api/v1/imports", clients::import::imports_router())
-        .nest("/api/v1/dashboard", clients::dashboard::router())
+        .nest("/api/v1/dashboard", crate::dashboard::router())
         .split_for_parts();
     (router, doc)
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod http;

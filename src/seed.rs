@@ -62,10 +62,9 @@ pub async fn demo(db: &Db) -> anyhow::Result<DemoLogin> {
         ("Aisha Khan", "aisha", Role::Trainer),
     ];
     for (name, local, role) in staff {
-        service::create(
+        service::create_user(
             db,
-            &caller,
-            &audit,
+            &crate::auth::Actor::new(caller, audit.clone()),
             CreateUser {
                 name: name.into(),
                 email: format!("{local}+{suffix}@demo.fitnesscrm.dev"),

@@ -82,7 +82,7 @@ async fn audit_log(
         sort: None,
         include_total: None,
     };
-    let (events, next) = match list(state.db.conn(), &viewer.caller, params).await {
+    let (events, next) = match list(state.db.conn(), &viewer.actor(), params).await {
         Ok(page) => (page.items, page.next_cursor),
         Err(e) => {
             form.take_error(e)?;

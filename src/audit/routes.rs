@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::model::{AuditEvent, is_name};
 use super::repo::{self, EventFilter};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiQuery;
 use crate::http::pagination::{Page, PageRequest};
@@ -55,19 +55,19 @@ pub struct ListAuditEvents {
     responses((status = 200, description = "A page of audit events", body = Page<AuditEvent>)))]
 pub async fn list_audit_events(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
     ApiQuery(params): ApiQuery<ListAuditEvents>,
 ) -> AppResult<Json<Page<AuditEvent>>> {
-    Ok(Json(list(state.db.conn(), &caller, params).await?))
+    Ok(Json(list(state.db.conn(), &actor, params).await?))
 }
 
 /// The caller's organization's audit events (owner and admin), filtered and paged, newest first.
 pub async fn list(
     db: &impl sea_orm::ConnectionTrait,
-    caller: &CurrentUser,
+    actor: &Actor,
     params: ListAuditEvents,
 ) -> AppResult<Page<AuditEvent>> {
-    caller.role.require(Role::Admin)?;
+    actor.require(Role::Admin)?;
     for (param, value) in [
         ("entity_type", &params.entity_type),
         ("action", &params.action),
@@ -94,5 +94,5 @@ pub async fn list(
         subject_client_id: params.subject_client_id,
         action: params.action,
     };
-    repo::list(db, caller.org, &page, &filter).await
+    repo::list(db, actor.org(), &page, &filter).await
 }

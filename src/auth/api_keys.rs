@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::repo::{self, ApiKeyRecord};
-use super::{CurrentUser, Role};
-use crate::audit::{self, Audit, AuditContext, Event};
+use super::{Actor, Role};
+use crate::audit::{self, Event};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Page;
@@ -87,10 +87,10 @@ pub struct CreateApiKey {
     responses((status = 200, description = "Every key that is not revoked, newest first", body = Page<ApiKey>)))]
 pub async fn list_api_keys(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
 ) -> AppResult<Json<Page<ApiKey>>> {
-    caller.require_account_manager()?;
-    let items = repo::list_api_keys(state.db.conn(), caller.org)
+    actor.require(Role::Admin)?;
+    let items = repo::list_api_keys(state.db.conn(), actor.org())
         .await?
         .into_iter()
         .map(ApiKey::from)
@@ -108,11 +108,10 @@ pub async fn list_api_keys(
     responses((status = 201, description = "Created", body = CreatedApiKey, headers(("Location" = String, description = "The new key")))))]
 pub async fn create_api_key(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(audit): Audit,
+    actor: Actor,
     ApiJson(input): ApiJson<CreateApiKey>,
 ) -> AppResult<Response> {
-    let created_key = create(&state.db, &caller, &audit, &input.name, input.role).await?;
+    let created_key = create(&state.db, &actor, &input.name, input.role).await?;
     Ok(created(
         format!("/api/v1/api-keys/{}", created_key.key.id),
         created_key,
@@ -124,37 +123,31 @@ pub async fn create_api_key(
     responses((status = 204, description = "Revoked")))]
 pub async fn delete_api_key(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(audit): Audit,
+    actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
-    revoke(&state.db, &caller, &audit, id).await?;
+    revoke(&state.db, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Creates a key for the caller's organization; its secret is returned this once. Nobody creates a key
 /// with a role above their own.
-pub async fn create(
-    db: &Db,
-    caller: &CurrentUser,
-    ctx: &AuditContext,
-    name: &str,
-    role: Role,
-) -> AppResult<CreatedApiKey> {
-    caller.require_account_manager()?;
-    if !caller.role.may_grant(role) {
+pub async fn create(db: &Db, actor: &Actor, name: &str, role: Role) -> AppResult<CreatedApiKey> {
+    actor.require(Role::Admin)?;
+    if !actor.role().may_grant(role) {
         return Err(AppError::Forbidden(format!(
             "A {} cannot grant the {} role.",
-            caller.role, role
+            actor.role(),
+            role
         )));
     }
     let name = parse_text(name, 100).map_err(|m| AppError::field("name", m))?;
     let txn = db.begin_write().await?;
     let (record, secret) =
-        repo::create_api_key(&txn, caller.org, name, role, caller.user_id()).await?;
+        repo::create_api_key(&txn, actor.org(), name, role, actor.user_id()).await?;
     audit::record(
         &txn,
-        ctx,
+        &actor.audit,
         Event::new("api_key.created", "api_key", Some(record.model.id))
             .with_fields(["name", "role"]),
     )
@@ -167,22 +160,23 @@ pub async fn create(
 }
 
 /// Revokes a key at once; nobody revokes a key with a role above their own.
-pub async fn revoke(db: &Db, caller: &CurrentUser, ctx: &AuditContext, id: Uuid) -> AppResult<()> {
-    caller.require_account_manager()?;
+pub async fn revoke(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
+    actor.require(Role::Admin)?;
     let txn = db.begin_write().await?;
-    let key = repo::get_api_key(&txn, caller.org, id)
+    let key = repo::get_api_key(&txn, actor.org(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !caller.role.at_least(key.role) {
+    if !actor.role().at_least(key.role) {
         return Err(AppError::Forbidden(format!(
             "A {} cannot revoke a {} key.",
-            caller.role, key.role
+            actor.role(),
+            key.role
         )));
     }
-    repo::revoke_api_key(&txn, caller.org, id).await?;
+    repo::revoke_api_key(&txn, actor.org(), id).await?;
     audit::record(
         &txn,
-        ctx,
+        &actor.audit,
         Event::new("api_key.revoked", "api_key", Some(id)),
     )
     .await?;

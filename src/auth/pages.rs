@@ -81,9 +81,7 @@ async fn create_key(
         FormState::with_values([("name", input.name.clone()), ("role", input.role.clone())]);
     let result = match Role::parse(&input.role) {
         None => Err(AppError::field("role", "choose a role")),
-        Some(role) => {
-            api_keys::create(&state.db, &viewer.caller, &viewer.audit, &input.name, role).await
-        }
+        Some(role) => api_keys::create(&state.db, &viewer.actor(), &input.name, role).await,
     };
     match result {
         Ok(created) => {
@@ -105,6 +103,6 @@ async fn revoke_key(
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> PageResult {
-    api_keys::revoke(&state.db, &viewer.caller, &viewer.audit, id).await?;
+    api_keys::revoke(&state.db, &viewer.actor(), id).await?;
     Ok(redirect_with(&state, "/app/api-keys", "Key revoked."))
 }

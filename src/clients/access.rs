@@ -3,13 +3,13 @@
 //! - staff: every client, never medical notes;
 //! - trainer: only the clients assigned to the trainer linked to their account, with medical notes;
 //! - client: only their own record (portal), without medical notes.
+//!
+//! The condition a query applies for a scope is `repo::visible`.
 
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, ExprTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::auth::{Actor, CurrentUser, Role};
-use crate::db::entities::{client_trainers, clients};
 use crate::error::{AppError, AppResult};
 use crate::organizations::OrgId;
 use crate::trainers::repo as trainer_repo;
@@ -73,7 +73,11 @@ impl ClientScope {
     pub async fn for_actor(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Self> {
         match &actor.caller {
             Some(caller) => Self::of(db, caller).await,
-            None => Ok(Self::system(actor.org())),
+            // The system's rights; history records name the person it acts for, if any.
+            None => Ok(Self {
+                actor_id: actor.audit.actor_id,
+                ..Self::system(actor.org())
+            }),
         }
     }
 
@@ -85,26 +89,6 @@ impl ClientScope {
             medical: true,
             role: Role::Owner,
             actor_id: None,
-        }
-    }
-
-    /// The condition that limits a query on `clients` to what this scope sees.
-    pub fn condition(&self) -> Condition {
-        let base = Condition::all().add(clients::Column::OrganizationId.eq(self.org.0));
-        match self.visibility {
-            Visibility::All => base,
-            Visibility::Assigned(trainer) => base.add(
-                clients::Column::Id.in_subquery(
-                    Query::select()
-                        .column(client_trainers::Column::ClientId)
-                        .from(client_trainers::Entity)
-                        .and_where(client_trainers::Column::OrganizationId.eq(self.org.0))
-                        .and_where(client_trainers::Column::TrainerId.eq(trainer))
-                        .to_owned(),
-                ),
-            ),
-            Visibility::Own(user) => base.add(clients::Column::UserId.eq(user)),
-            Visibility::Nothing => base.add(Expr::val(1).eq(0)),
         }
     }
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,13 +17,14 @@ use uuid::Uuid;
 
 use super::access::{ClientScope, Visibility};
 use super::model::Client;
-use super::notes::{Note, TimelineEntry, timeline};
-use super::repo;
+pub use super::notes::model::{ConsentRecord, StatusChange};
+use super::notes::model::{Note, TimelineEntry};
+use super::repo::{self, notes as note_repo};
 use super::routes::ListClients;
-use crate::audit::{self, Audit, AuditContext, Event};
-use crate::auth::{CurrentUser, Role};
+use super::service::timeline;
+use crate::audit::{self, AuditContext, Event};
+use crate::auth::{Actor, CurrentUser, Role};
 use crate::db::Db;
-use crate::db::entities::{client_consents, client_notes, client_status_changes};
 use crate::error::{AppError, AppResult};
 use crate::http::ApiQuery;
 use crate::http::pagination::SortValue;
@@ -112,22 +113,15 @@ fn row(c: &Client, medical: bool) -> Vec<String> {
     responses((status = 200, description = "CSV, one client per row", content_type = "text/csv", body = String)))]
 pub async fn export_clients(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(ctx): Audit,
+    actor: Actor,
     ApiQuery(params): ApiQuery<ListClients>,
 ) -> AppResult<Response> {
-    let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    clients_csv(&state.db, &ctx, &scope, params).await
+    clients_csv(&state.db, &actor, params).await
 }
 
 /// The CSV export of the clients matching the list filters, as a streamed response (API and pages).
-pub async fn clients_csv(
-    db: &Db,
-    ctx: &crate::audit::AuditContext,
-    scope: &ClientScope,
-    params: ListClients,
-) -> AppResult<Response> {
-    let scope = *scope;
+pub async fn clients_csv(db: &Db, actor: &Actor, params: ListClients) -> AppResult<Response> {
+    let scope = ClientScope::for_actor(db.conn(), actor).await?;
     scope.require_front_desk()?;
     let (page, filter) = params.parse()?;
     let mut page = page.with_limit(BATCH);
@@ -143,7 +137,12 @@ pub async fn clients_csv(
         .map(|h| (*h).to_owned())
         .collect();
     let txn = db.begin_write().await?;
-    audit::record(&txn, ctx, Event::new("client.exported", "client", None)).await?;
+    audit::record(
+        &txn,
+        &actor.audit,
+        Event::new("client.exported", "client", None),
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(org.id = %scope.org, "client export started");
     // State: the next page request, or None when done; the header goes first.
@@ -201,30 +200,6 @@ pub async fn clients_csv(
     Ok(response)
 }
 
-/// A status change in an export.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatusChange {
-    /// Previous status (none for the first).
-    pub from: Option<String>,
-    /// New status.
-    pub to: String,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-/// A consent grant or withdrawal.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsentRecord {
-    /// `email` or `sms`.
-    pub channel: String,
-    /// Granted or withdrawn.
-    pub granted: bool,
-    /// How it was given: api, import, portal, ...
-    pub source: String,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
 /// Everything FitnessCRM holds about one person.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonalDataExport {
@@ -250,22 +225,16 @@ pub struct PersonalDataExport {
     responses((status = 200, description = "The personal data export", body = PersonalDataExport)))]
 pub async fn export_client(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(ctx): Audit,
+    actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    personal_data_download(&state.db, &ctx, &caller, id).await
+    personal_data_download(&state.db, &actor, id).await
 }
 
 /// The personal data export of a client as a JSON download (API and pages): owners and admins, and
 /// the person themself.
-pub async fn personal_data_download(
-    database: &Db,
-    ctx: &AuditContext,
-    caller: &CurrentUser,
-    id: Uuid,
-) -> AppResult<Response> {
-    let export = export_personal_data(database, caller, ctx, id).await?;
+pub async fn personal_data_download(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Response> {
+    let export = export_personal_data_as(db, actor, id).await?;
     let mut response = Json(export).into_response();
     let disposition = format!("attachment; filename=\"client-{id}.json\"");
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -281,15 +250,14 @@ pub async fn personal_data_download(
 
 /// The personal data export of client `id` for owners, admins and the client themself, recorded in the
 /// audit trail — the rules of `GET /clients/{id}/export`, for the API and the client portal.
-pub async fn export_personal_data(
+pub async fn export_personal_data_as(
     db: &Db,
-    caller: &CurrentUser,
-    ctx: &AuditContext,
+    actor: &Actor,
     id: Uuid,
 ) -> AppResult<PersonalDataExport> {
     let conn = db.conn();
-    let mut scope = ClientScope::of(conn, caller).await?;
-    match (caller.role, scope.visibility) {
+    let mut scope = ClientScope::for_actor(conn, actor).await?;
+    match (actor.role(), scope.visibility) {
         (Role::Owner | Role::Admin, _) | (Role::Client, Visibility::Own(_)) => {}
         _ => {
             return Err(AppError::Forbidden(
@@ -303,13 +271,23 @@ pub async fn export_personal_data(
     let txn = db.begin_write().await?;
     audit::record(
         &txn,
-        ctx,
+        &actor.audit,
         super::client_event("client.personal_data_exported", id, Vec::new()),
     )
     .await?;
     txn.commit().await?;
     tracing::info!(org.id = %scope.org, client.id = %id, "personal data exported");
     Ok(export)
+}
+
+/// [`export_personal_data_as`] for a caller and the audit context of their request (the portal).
+pub async fn export_personal_data(
+    db: &Db,
+    caller: &CurrentUser,
+    ctx: &AuditContext,
+    id: Uuid,
+) -> AppResult<PersonalDataExport> {
+    export_personal_data_as(db, &Actor::new(*caller, ctx.clone()), id).await
 }
 
 /// Gathers the personal data export of a client the scope sees.
@@ -319,49 +297,11 @@ pub async fn personal_data(
     id: Uuid,
 ) -> AppResult<PersonalDataExport> {
     let client = repo::get(db, scope, id).await?.ok_or(AppError::NotFound)?;
-    let notes = client_notes::Entity::find()
-        .filter(client_notes::Column::OrganizationId.eq(scope.org.0))
-        .filter(client_notes::Column::ClientId.eq(id))
-        .order_by_asc(client_notes::Column::CreatedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(Note::from)
-        .collect();
-    let status_history = client_status_changes::Entity::find()
-        .filter(client_status_changes::Column::OrganizationId.eq(scope.org.0))
-        .filter(client_status_changes::Column::ClientId.eq(id))
-        .order_by_asc(client_status_changes::Column::ChangedAt)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| StatusChange {
-            from: s.from_status,
-            to: s.to_status,
-            at: s.changed_at,
-        })
-        .collect();
-    let consents = repo::consents(db, scope, id)
-        .await?
-        .into_iter()
-        .map(|c: client_consents::Model| ConsentRecord {
-            channel: c.channel,
-            granted: c.granted,
-            source: c.source,
-            at: c.recorded_at,
-        })
-        .collect();
+    let notes = note_repo::all_notes(db, scope, id).await?;
+    let status_history = note_repo::status_history(db, scope, id).await?;
+    let consents = note_repo::consents(db, scope, id).await?;
     let timeline = timeline(db, scope, id, 1000, None).await?.items;
-    use crate::db::entities::audit_events;
-    let audit_events = audit_events::Entity::find()
-        .filter(audit_events::Column::OrganizationId.eq(scope.org.0))
-        .filter(audit_events::Column::SubjectClientId.eq(id))
-        .order_by_asc(audit_events::Column::Seq)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| crate::audit::AuditEvent::try_from(e).map_err(AppError::Internal))
-        .collect::<AppResult<Vec<_>>>()?;
+    let audit_events = note_repo::audit_events_of(db, scope, id).await?;
     Ok(PersonalDataExport {
         exported_at: crate::db::now(),
         client,

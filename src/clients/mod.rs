@@ -1,7 +1,7 @@
-//! The client CRM: clients, their lifecycle, trainer assignments, notes, timeline and dashboard.
+//! The client CRM: clients, their lifecycle, trainer assignments, notes and timeline, imports and
+//! exports.
 
 pub mod access;
-pub mod dashboard;
 pub mod export;
 pub mod import;
 pub mod model;

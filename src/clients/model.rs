@@ -147,7 +147,7 @@ pub struct Client {
 }
 
 /// `POST /api/v1/clients`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     /// 1–100 characters.

@@ -10,13 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::access::ClientScope;
-use super::client_event;
 use super::model::{Client, ClientStatus, CreateClient, UpdateClient};
 use super::repo::{self, ClientFilter};
 use super::service;
-use crate::audit::{self, Audit};
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Actor, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
@@ -98,14 +95,13 @@ impl ListClients {
     responses((status = 200, description = "A page of clients", body = Page<Client>)))]
 pub async fn list_clients(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
     ApiQuery(params): ApiQuery<ListClients>,
 ) -> AppResult<Json<Page<Client>>> {
-    caller.role.require(Role::Trainer)?;
+    actor.require(Role::Trainer)?;
     let (page, filter) = params.parse()?;
-    let db = state.db.conn();
-    let scope = ClientScope::of(db, &caller).await?;
-    Ok(Json(repo::list(db, &scope, &page, &filter).await?))
+    let clients = service::list_clients(state.db.conn(), &actor, &page, &filter).await?;
+    Ok(Json(clients))
 }
 
 /// Adds a client. A trainer's new client is assigned to them.
@@ -117,12 +113,10 @@ pub async fn list_clients(
     ))]
 pub async fn create_client(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(ctx): Audit,
+    actor: Actor,
     ApiJson(input): ApiJson<CreateClient>,
 ) -> AppResult<Response> {
-    let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    let client = service::create_client(&state.db, &ctx, &scope, input).await?;
+    let client = service::create_client(&state.db, &actor, input).await?;
     Ok(created(format!("/api/v1/clients/{}", client.id), client))
 }
 
@@ -131,15 +125,12 @@ pub async fn create_client(
     responses((status = 200, description = "The client", body = Client)))]
 pub async fn get_client(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Client>> {
-    let db = state.db.conn();
-    let scope = ClientScope::of(db, &caller).await?;
-    repo::get(db, &scope, id)
-        .await?
-        .map(Json)
-        .ok_or(AppError::NotFound)
+    Ok(Json(
+        service::get_client(state.db.conn(), &actor, id).await?,
+    ))
 }
 
 /// Changes a client. Send the version you read as `If-Match` (or `version`); a stale one is a 412.
@@ -155,15 +146,13 @@ pub async fn get_client(
     ))]
 pub async fn update_client(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(ctx): Audit,
+    actor: Actor,
     Path(id): Path<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<UpdateClient>,
 ) -> AppResult<Json<Client>> {
-    let scope = ClientScope::of(state.db.conn(), &caller).await?;
     let expected = if_match.expected(input.version)?;
-    let client = service::update_client(&state.db, &ctx, &scope, id, expected, input).await?;
+    let client = service::update_client(&state.db, &actor, id, expected, input).await?;
     Ok(Json(client))
 }
 
@@ -172,16 +161,10 @@ pub async fn update_client(
     responses((status = 204, description = "Deleted")))]
 pub async fn delete_client(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(ctx): Audit,
+    actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
-    caller.role.require(Role::Admin)?;
-    let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    let txn = state.db.begin_write().await?;
-    repo::delete(&txn, &scope, id).await?;
-    audit::record(&txn, &ctx, client_event("client.deleted", id, Vec::new())).await?;
-    txn.commit().await?;
+    service::delete_client(&state.db, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -203,14 +186,12 @@ pub struct AssignTrainer {
     responses((status = 200, description = "The client with its trainers", body = Client)))]
 pub async fn assign_trainer(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(ctx): Audit,
+    actor: Actor,
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<AssignTrainer>,
 ) -> AppResult<Json<Client>> {
-    let scope = ClientScope::of(state.db.conn(), &caller).await?;
     let client =
-        service::assign_trainer(&state.db, &ctx, &scope, id, input.trainer_id, input.role).await?;
+        service::assign_trainer(&state.db, &actor, id, input.trainer_id, input.role).await?;
     Ok(Json(client))
 }
 
@@ -220,12 +201,10 @@ pub async fn assign_trainer(
     responses((status = 204, description = "Removed")))]
 pub async fn unassign_trainer(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(ctx): Audit,
+    actor: Actor,
     Path((id, trainer_id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<impl IntoResponse> {
-    let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    service::unassign_trainer(&state.db, &ctx, &scope, id, trainer_id).await?;
+    service::unassign_trainer(&state.db, &actor, id, trainer_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -235,12 +214,9 @@ pub async fn unassign_trainer(
     responses((status = 204, description = "Erased")))]
 pub async fn erase_client(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(ctx): Audit,
+    actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
-    caller.role.require(Role::Admin)?;
-    let scope = ClientScope::of(state.db.conn(), &caller).await?;
-    service::erase_client(&state.db, &ctx, &scope, id).await?;
+    service::erase_client(&state.db, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

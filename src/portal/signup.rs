@@ -1,19 +1,19 @@
 //! A client signing up themself from an organization's booking page: one account and one client
-//! record, linked, in one transaction.
+//! record, linked, in one transaction, through the user and the client services (their `_in`
+//! variants), so the sign-up creates both exactly as `POST /users` and `POST /clients` would.
 
 use secrecy::SecretString;
 
-use crate::audit::{self, AuditContext, Event, RequestOrigin};
+use crate::audit::RequestOrigin;
 use crate::auth::service::NewLogin;
 use crate::auth::{Role, repo as auth_repo};
-use crate::clients::access::ClientScope;
-use crate::clients::model::{ClientFields, ClientStatus, CreateClient};
-use crate::clients::repo as client_repo;
+use crate::clients::model::{ClientStatus, CreateClient};
+use crate::clients::service as client_service;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::organizations::{OrgId, Organization};
 use crate::state::AppState;
 use crate::users::model::CreateUser;
-use crate::users::{repo as user_repo, service as user_service};
+use crate::users::service as user_service;
 
 /// A person signing up as a client on an organization's booking page.
 #[derive(Debug)]
@@ -87,7 +87,9 @@ pub async fn sign_up_client(
         consent_email: Some(input.consent_email),
         consent_sms: Some(input.consent_sms),
     };
-    let fields = match client.validate() {
+    // Every field of both records is checked before anything is written, so that the form can show
+    // every problem at once (the services check them again, cheaply, when creating).
+    let fields = match client.clone().validate() {
         Ok((fields, _)) => Some(fields),
         Err(AppError::Validation(e)) => {
             merge(&mut errors, e);
@@ -113,45 +115,17 @@ pub async fn sign_up_client(
         }
         Err(e) => return Err(e),
     };
-    let (Some(fields), Some(new_user), true) = (fields, new_user, errors.is_empty()) else {
+    let (Some(_), Some(new_user), true) = (fields, new_user, errors.is_empty()) else {
         return Err(AppError::Validation(errors));
     };
 
     let txn = state.db.begin_write().await?;
-    let user = user_repo::insert(&txn, org_id, new_user)
+    let (user, actor) = user_service::create_own_client_account_in(&txn, org_id, origin, new_user)
         .await
         .map_err(email_field)?;
-    let ctx = AuditContext::user(org_id, user.id, Role::Client, origin);
-    audit::record(
-        &txn,
-        &ctx,
-        Event::new("user.created", "user", Some(user.id)).with_fields(user_service::CREATED_FIELDS),
-    )
-    .await?;
-    let scope = ClientScope {
-        actor_id: Some(user.id),
-        ..ClientScope::system(org_id)
-    };
-    let mut changed = fields.changed_names();
-    let client = client_repo::insert(&txn, &scope, fields, &[])
+    let client = client_service::create_client_for_account_in(&txn, &actor, client, user.id)
         .await
         .map_err(email_field)?;
-    // Linked by the same rules as `PATCH /clients/{id}` with `user_id`.
-    client_repo::update(
-        &txn,
-        &scope,
-        client.id,
-        None,
-        ClientFields {
-            user_id: Some(Some(user.id)),
-            ..ClientFields::default()
-        },
-    )
-    .await?;
-    changed.push("user_id".into());
-    let mut event = Event::new("client.created", "client", Some(client.id)).with_fields(changed);
-    event.subject_client_id = Some(client.id);
-    audit::record(&txn, &ctx, event).await?;
     let (token, expires_at) =
         auth_repo::create_session(&txn, org_id, user.id, state.config.session_absolute_timeout)
             .await?;

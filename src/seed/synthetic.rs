@@ -162,10 +162,9 @@ async fn organization(
         },
     };
     let trainer_email = format!("trainer+{suffix}@bench.fitnesscrm.dev");
-    let trainer_user = service::create(
+    let trainer_user = service::create_user(
         db,
-        &caller,
-        &crate::audit::AuditContext::system(tenant),
+        &crate::auth::Actor::new(caller, crate::audit::AuditContext::system(tenant)),
         CreateUser {
             name: "Kai Nakamura".into(),
             email: trainer_email.clone(),

@@ -1,10 +1,8 @@
 //! `/app/users`: accounts and roles, for owners and admins, through `users::service` like the API.
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -16,9 +14,8 @@ use crate::auth::Role;
 use crate::error::AppError;
 use crate::http::pagination::PageRequest;
 use crate::state::AppState;
-use crate::web::page::{
-    FormState, PageError, PageResult, Shell, Viewer, redirect_with, render, render_status,
-};
+use crate::web::form::{Done, Fields, Form, respond};
+use crate::web::page::{FormState, PageError, PageResult, Shell, Viewer, redirect_with, render};
 
 /// The pages of this domain.
 pub fn router() -> Router<AppState> {
@@ -112,58 +109,47 @@ async fn list_users(
     render(&users_page(&state, viewer, query, form).await?)
 }
 
-#[derive(Debug, Deserialize)]
-struct UserInput {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    active: Option<String>,
-    #[serde(default)]
-    version: Option<i64>,
+/// The form as shown again: what was typed, never the password.
+fn shown_again(mut form: Form) -> (Fields, FormState) {
+    form.state.set("password", "");
+    (form.fields, form.state)
 }
 
-async fn create_user(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(input): Form<UserInput>,
-) -> PageResult {
-    let mut form = FormState::with_values([
-        ("name", input.name.clone()),
-        ("email", input.email.clone()),
-        ("role", input.role.clone()),
-    ]);
-    let result = match Role::parse(&input.role) {
+async fn create_user(State(state): State<AppState>, viewer: Viewer, form: Form) -> PageResult {
+    let (f, shown) = shown_again(form);
+    let result = match Role::parse(f.get("role")) {
         None => Err(AppError::field("role", "choose a role")),
         Some(role) => {
-            service::create(
-                &state.db,
-                &viewer.caller,
-                &viewer.audit,
-                CreateUser {
-                    name: input.name,
-                    email: input.email,
-                    role,
-                    password: SecretString::from(input.password),
-                    active: Some(true),
-                },
-            )
-            .await
+            let input = CreateUser {
+                name: f.text("name"),
+                email: f.text("email"),
+                role,
+                // Passwords are taken as typed, spaces included.
+                password: SecretString::from(raw(&f, "password")),
+                active: Some(true),
+            };
+            service::create_user(&state.db, &viewer.actor(), input).await
         }
     };
-    match result {
-        Ok(_) => Ok(redirect_with(&state, "/app/users", "Account created.")),
-        Err(e) => {
-            form.take_error(e)?;
-            let page = users_page(&state, viewer, ListQuery::default(), form).await?;
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
-    }
+    respond(
+        &state,
+        result,
+        shown,
+        |_| Done::to("/app/users", "Account created."),
+        |form| {
+            let state = &state;
+            async move { render(&users_page(state, viewer, ListQuery::default(), form).await?) }
+        },
+    )
+    .await
+}
+
+/// A field exactly as submitted (not trimmed).
+fn raw(f: &Fields, name: &str) -> String {
+    f.0.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -215,51 +201,42 @@ async fn update_user(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
-    Form(input): Form<UserInput>,
+    form: Form,
 ) -> PageResult {
-    let mut form = FormState::with_values([
-        ("name", input.name.clone()),
-        ("email", input.email.clone()),
-        ("role", input.role.clone()),
-    ]);
-    if input.active.is_some() {
-        form.set("active", "on");
-    }
-    let result = match Role::parse(&input.role) {
+    let (f, shown) = shown_again(form);
+    let version = f.get("version").parse::<i64>().ok();
+    let active = !f.get("active").is_empty();
+    let result = match Role::parse(f.get("role")) {
         None => Err(AppError::field("role", "choose a role")),
         Some(role) => {
-            service::update(
-                &state.db,
-                &viewer.caller,
-                &viewer.audit,
-                id,
-                input.version,
-                UpdateUser {
-                    name: Some(input.name),
-                    email: Some(input.email),
-                    role: Some(role),
-                    active: Some(input.active.is_some()),
-                    password: (!input.password.is_empty())
-                        .then(|| SecretString::from(input.password)),
-                    version: input.version,
-                },
-            )
-            .await
+            let password = raw(&f, "password");
+            let input = UpdateUser {
+                name: Some(f.text("name")),
+                email: Some(f.text("email")),
+                role: Some(role),
+                active: Some(active),
+                password: (!password.is_empty()).then(|| SecretString::from(password)),
+                version,
+            };
+            service::update_user(&state.db, &viewer.actor(), id, version, input).await
         }
     };
-    match result {
-        Ok(_) => Ok(redirect_with(&state, &format!("/app/users/{id}"), "Saved.")),
-        Err(e) => {
-            form.take_error(e)?;
-            let account = repo::get(state.db.conn(), viewer.caller.org, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &edit_page(viewer, account, form),
-            )
-        }
-    }
+    respond(
+        &state,
+        result,
+        shown,
+        |_| Done::to(format!("/app/users/{id}"), "Saved."),
+        |form| {
+            let state = &state;
+            async move {
+                let account = repo::get(state.db.conn(), viewer.caller.org, id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                render(&edit_page(viewer, account, form))
+            }
+        },
+    )
+    .await
 }
 
 async fn delete_user(
@@ -267,7 +244,7 @@ async fn delete_user(
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> PageResult {
-    match service::delete(&state.db, &viewer.caller, &viewer.audit, id).await {
+    match service::delete_user(&state.db, &viewer.actor(), id).await {
         Ok(()) => Ok(redirect_with(&state, "/app/users", "Account deleted.")),
         Err(e @ AppError::Conflict { .. }) => Ok(redirect_with(
             &state,

@@ -41,10 +41,20 @@ fn to_user(m: users::Model) -> AppResult<User> {
 
 /// Inserts a new account. A taken email is a 409.
 pub async fn insert(db: &impl ConnectionTrait, org: OrgId, new: NewUser) -> AppResult<User> {
+    insert_with_id(db, org, new_id(), new).await
+}
+
+/// [`insert`] with an id chosen beforehand (so that the account's own events can name it).
+pub async fn insert_with_id(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: Uuid,
+    new: NewUser,
+) -> AppResult<User> {
     ensure_email_free(db, new.email.as_str(), None).await?;
     let at = now();
     let model = users::ActiveModel {
-        id: Set(new_id()),
+        id: Set(id),
         organization_id: Set(org.0),
         name_normalized: Set(normalize(&new.name)),
         name: Set(new.name),

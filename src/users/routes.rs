@@ -12,8 +12,7 @@ use uuid::Uuid;
 
 use super::model::{CreateUser, UpdateUser, User};
 use super::{repo, service};
-use crate::audit::Audit;
-use crate::auth::{CurrentUser, Role};
+use crate::auth::{Actor, CurrentUser, Role};
 use crate::error::{AppError, AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
@@ -89,11 +88,10 @@ pub async fn list_users(
     ))]
 pub async fn create_user(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(audit): Audit,
+    actor: Actor,
     ApiJson(input): ApiJson<CreateUser>,
 ) -> AppResult<Response> {
-    let user = service::create(&state.db, &caller, &audit, input).await?;
+    let user = service::create_user(&state.db, &actor, input).await?;
     Ok(created(format!("/api/v1/users/{}", user.id), user))
 }
 
@@ -125,15 +123,14 @@ pub async fn get_user(
     ))]
 pub async fn update_user(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(audit): Audit,
+    actor: Actor,
     Path(id): Path<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<UpdateUser>,
 ) -> AppResult<Json<User>> {
     let expected = if_match.expected(input.version)?;
     Ok(Json(
-        service::update(&state.db, &caller, &audit, id, expected, input).await?,
+        service::update_user(&state.db, &actor, id, expected, input).await?,
     ))
 }
 
@@ -145,10 +142,9 @@ pub async fn update_user(
     ))]
 pub async fn delete_user(
     State(state): State<AppState>,
-    caller: CurrentUser,
-    Audit(audit): Audit,
+    actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<impl IntoResponse> {
-    service::delete(&state.db, &caller, &audit, id).await?;
+    service::delete_user(&state.db, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,99 +5,154 @@
 //! - deactivating an account or changing its password ends its sessions;
 //! - every change is recorded in the audit trail, in the transaction that makes it, by field name only.
 
+//!
+//! Every operation takes the [`Actor`]; `create_user_in` runs inside a transaction the caller holds,
+//! so another service (the portal sign-up) can create an account in its own commit.
+
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
-use super::model::{CreateUser, UpdateUser, User, UserChanges};
+use super::model::{CreateUser, NewUser, UpdateUser, User, UserChanges};
 use super::repo;
-use crate::audit::{self, AuditContext, Event};
-use crate::auth::{CurrentUser, Role, repo as auth_repo};
-use crate::db::Db;
+use crate::audit::{self, AuditContext, Event, RequestOrigin};
+use crate::auth::{Actor, Role, repo as auth_repo};
+use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult};
+use crate::organizations::OrgId;
 
 /// The fields a new account is created with, as its `user.created` event names them.
 pub const CREATED_FIELDS: [&str; 5] = ["name", "email", "role", "active", "password"];
 
-/// Creates an account in the caller's organization.
-pub async fn create(
-    db: &Db,
-    caller: &CurrentUser,
-    ctx: &AuditContext,
-    input: CreateUser,
-) -> AppResult<User> {
-    caller.require_account_manager()?;
-    if !caller.role.may_grant(input.role) {
-        return Err(AppError::Forbidden(format!(
+/// 403 unless the actor may create an account with `role`.
+fn check_grant(actor: &Actor, role: Role) -> AppResult<()> {
+    actor.require(Role::Admin)?;
+    if actor.role().may_grant(role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
             "A {} cannot grant the {} role.",
-            caller.role, input.role
-        )));
+            actor.role(),
+            role
+        )))
     }
+}
+
+/// Creates an account in the actor's organization.
+pub async fn create_user(db: &Db, actor: &Actor, input: CreateUser) -> AppResult<User> {
+    check_grant(actor, input.role)?;
+    // Hashing the password is slow: done before the write transaction opens.
     let new = input.validate().await?;
     let txn = db.begin_write().await?;
-    let user = repo::insert(&txn, caller.org, new).await?;
+    let user = create_user_in(&txn, actor, new).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// [`create_user`] of an already validated account, inside the caller's transaction (which it does
+/// not commit).
+pub async fn create_user_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    new: NewUser,
+) -> AppResult<User> {
+    check_grant(actor, new.role)?;
+    insert_recorded(txn, actor.org(), new_id(), new, &actor.audit).await
+}
+
+/// A person creating their own `client` account (the portal sign-up), inside the caller's
+/// transaction: the account's `user.created` event names the person themself as its actor. Returns
+/// the account and the actor the rest of the sign-up acts as (the system's rights, recorded as the
+/// person).
+pub async fn create_own_client_account_in(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    origin: RequestOrigin,
+    new: NewUser,
+) -> AppResult<(User, Actor)> {
+    if new.role != Role::Client {
+        return Err(AppError::Forbidden(
+            "Only client accounts are created by their owner.".into(),
+        ));
+    }
+    let id = new_id();
+    let audit = AuditContext::user(org, id, Role::Client, origin);
+    let user = insert_recorded(txn, org, id, new, &audit).await?;
+    let mut actor = Actor::system(org);
+    actor.audit = audit;
+    Ok((user, actor))
+}
+
+async fn insert_recorded(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    id: Uuid,
+    new: NewUser,
+    ctx: &AuditContext,
+) -> AppResult<User> {
+    let user = repo::insert_with_id(txn, org, id, new).await?;
     audit::record(
-        &txn,
+        txn,
         ctx,
         Event::new("user.created", "user", Some(user.id)).with_fields(CREATED_FIELDS),
     )
     .await?;
-    txn.commit().await?;
     Ok(user)
 }
 
 /// Changes an account, checking the version the change is based on. The `user.updated` event names
 /// the fields whose value changed (a new password is the name `password`); a new role is also a
 /// `user.role_changed` event, so that privilege changes can be listed on their own.
-pub async fn update(
+pub async fn update_user(
     db: &Db,
-    caller: &CurrentUser,
-    ctx: &AuditContext,
+    actor: &Actor,
     id: Uuid,
     expected_version: Option<i64>,
     input: UpdateUser,
 ) -> AppResult<User> {
-    caller.require_account_manager()?;
+    actor.require(Role::Admin)?;
+    let org = actor.org();
     let txn = db.begin_write().await?;
-    let target = target_of(&txn, caller, id).await?;
+    let target = target_of(&txn, actor, id).await?;
     if let Some(role) = input.role
-        && !caller.role.may_grant(role)
+        && !actor.role().may_grant(role)
     {
         return Err(AppError::Forbidden(format!(
             "A {} cannot grant the {role} role.",
-            caller.role
+            actor.role()
         )));
     }
     let demoted = input.role.is_some_and(|r| r != Role::Owner);
     let deactivated = input.active == Some(false);
     if target.role == Role::Owner && target.active && (demoted || deactivated) {
-        ensure_another_owner(db, &txn, caller, id).await?;
+        ensure_another_owner(db, &txn, org, id).await?;
     }
     let changes = input.validate(&target.email).await?;
     let password_changed = changes.password_hash.is_some();
     let changed = changed_fields(&target, &changes);
-    let user = repo::update(&txn, caller.org, id, expected_version, changes).await?;
+    let user = repo::update(&txn, org, id, expected_version, changes).await?;
     if deactivated {
-        auth_repo::revoke_user_sessions(&txn, caller.org, id, None).await?;
+        auth_repo::revoke_user_sessions(&txn, org, id, None).await?;
     } else if password_changed {
-        let keep = match caller.credential {
-            crate::auth::Credential::User {
+        let keep = match actor.caller.map(|c| c.credential) {
+            Some(crate::auth::Credential::User {
                 user_id,
                 session_id,
-            } if user_id == id => Some(session_id),
+            }) if user_id == id => Some(session_id),
             _ => None,
         };
-        auth_repo::revoke_user_sessions(&txn, caller.org, id, keep).await?;
+        auth_repo::revoke_user_sessions(&txn, org, id, keep).await?;
     }
     let role_changed = changed.contains(&"role");
     audit::record(
         &txn,
-        ctx,
+        &actor.audit,
         Event::new("user.updated", "user", Some(id)).with_fields(changed),
     )
     .await?;
     if role_changed {
         audit::record(
             &txn,
-            ctx,
+            &actor.audit,
             Event::new("user.role_changed", "user", Some(id)).with_fields(["role"]),
         )
         .await?;
@@ -132,45 +187,47 @@ fn changed_fields(target: &User, changes: &UserChanges) -> Vec<&'static str> {
 }
 
 /// Deletes an account.
-pub async fn delete(db: &Db, caller: &CurrentUser, ctx: &AuditContext, id: Uuid) -> AppResult<()> {
-    caller.require_account_manager()?;
+pub async fn delete_user(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
+    actor.require(Role::Admin)?;
     let txn = db.begin_write().await?;
-    let target = target_of(&txn, caller, id).await?;
+    let target = target_of(&txn, actor, id).await?;
     if target.role == Role::Owner && target.active {
-        ensure_another_owner(db, &txn, caller, id).await?;
+        ensure_another_owner(db, &txn, actor.org(), id).await?;
     }
-    repo::delete(&txn, caller.org, id).await?;
-    audit::record(&txn, ctx, Event::new("user.deleted", "user", Some(id))).await?;
+    repo::delete(&txn, actor.org(), id).await?;
+    audit::record(
+        &txn,
+        &actor.audit,
+        Event::new("user.deleted", "user", Some(id)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// The account a caller acts on: 404 when not in their organization, 403 when above their role.
-async fn target_of(
-    txn: &sea_orm::DatabaseTransaction,
-    caller: &CurrentUser,
-    id: Uuid,
-) -> AppResult<User> {
-    let target = repo::get(txn, caller.org, id)
+async fn target_of(txn: &DatabaseTransaction, actor: &Actor, id: Uuid) -> AppResult<User> {
+    let target = repo::get(txn, actor.org(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if caller.role.at_least(target.role) {
+    if actor.role().at_least(target.role) {
         Ok(target)
     } else {
         Err(AppError::Forbidden(format!(
             "A {} cannot change a {} account.",
-            caller.role, target.role
+            actor.role(),
+            target.role
         )))
     }
 }
 
 async fn ensure_another_owner(
     db: &Db,
-    txn: &sea_orm::DatabaseTransaction,
-    caller: &CurrentUser,
+    txn: &DatabaseTransaction,
+    org: OrgId,
     leaving: Uuid,
 ) -> AppResult<()> {
-    let owners = repo::lock_active_owners(txn, db.backend(), caller.org).await?;
+    let owners = repo::lock_active_owners(txn, db.backend(), org).await?;
     if owners.iter().any(|o| *o != leaving) {
         Ok(())
     } else {

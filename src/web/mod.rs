@@ -3,12 +3,10 @@
 //! repositories and services as the API.
 //!
 //! - `public`: landing page, pricing, sign-up, login, logout.
-//! - `dashboard`: the `/app` home.
 //! - the domains' own `pages` modules: clients, scheduling, the client portal, administration.
 
 pub mod assets;
 pub mod chart;
-pub mod dashboard;
 pub mod form;
 pub mod format;
 pub mod page;
@@ -36,7 +34,7 @@ base-uri 'none'";
 pub fn router(state: AppState) -> Router<AppState> {
     let pages = Router::new()
         .merge(public::router())
-        .route("/app", get(dashboard::dashboard))
+        .route("/app", get(crate::dashboard::pages::dashboard))
         .merge(crate::clients::pages::router())
         .merge(crate::scheduling::pages::router())
         .merge(crate::scheduling::classes::pages::router())

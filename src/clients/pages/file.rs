@@ -8,18 +8,24 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 
-use super::{TrainerOption, parse_id, require_app, trainer_options};
+use axum::extract::rejection::PathRejection;
+use uuid::Uuid;
+
+use super::custom_fields::{self, CustomRow};
+use super::require_app;
 use crate::auth::Role;
 use crate::clients::access::ClientScope;
 use crate::clients::model::Client;
-use crate::clients::notes::{notes_of, timeline};
 use crate::clients::repo;
+use crate::clients::service::{notes_of, timeline};
 use crate::error::AppError;
 use crate::http::ApiQuery;
 use crate::scheduling::agenda::attendance;
 use crate::scheduling::sessions::{ListSessions, list_sessions};
 use crate::state::AppState;
+use crate::web::form::Choice;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
+use crate::web::picker;
 
 /// A line of a list on the file: when, and what.
 struct Line {
@@ -55,7 +61,7 @@ struct FilePage {
     admin: bool,
     next_statuses: Vec<&'static str>,
     trainers: Vec<AssignedTrainer>,
-    all_trainers: Vec<TrainerOption>,
+    all_trainers: Vec<Choice>,
     notes: Vec<Line>,
     timeline: Vec<Line>,
     upcoming: Vec<SessionLine>,
@@ -70,6 +76,9 @@ struct FilePage {
     edit: FormState,
     note: FormState,
     assign: FormState,
+    custom: FormState,
+    custom_pairs: Vec<(String, String)>,
+    custom_rows: Vec<CustomRow>,
 }
 
 /// Which form of the page was sent with problems.
@@ -78,6 +87,7 @@ pub(super) struct Forms {
     pub(super) edit: Option<FormState>,
     pub(super) note: Option<FormState>,
     pub(super) assign: Option<FormState>,
+    pub(super) custom: Option<FormState>,
 }
 
 fn label(v: &impl serde::Serialize) -> String {
@@ -113,19 +123,19 @@ fn edit_form(c: &Client) -> FormState {
 pub(super) async fn file_page(
     state: &AppState,
     viewer: Viewer,
-    id: uuid::Uuid,
+    id: Uuid,
     forms: Forms,
     status: StatusCode,
 ) -> PageResult {
     require_app(&viewer)?;
     let db = state.db.conn();
-    let scope = ClientScope::of(db, &viewer.caller).await?;
+    let scope = ClientScope::for_actor(db, &viewer.actor()).await?;
     let c = repo::get(db, &scope, id).await?.ok_or(AppError::NotFound)?;
     let fmt = &viewer.shell.fmt;
-    let all_trainers = trainer_options(state, viewer.caller.org).await?;
+    let all_trainers = picker::trainers(db, viewer.caller.org, None).await?;
     let names: HashMap<String, String> = all_trainers
         .iter()
-        .map(|t| (t.id.clone(), t.name.clone()))
+        .map(|t| (t.value.clone(), t.label.clone()))
         .collect();
     let trainer_name = |id: &str| names.get(id).cloned().unwrap_or_else(|| "A trainer".into());
     let notes = notes_of(db, &scope, id)
@@ -244,7 +254,7 @@ pub(super) async fn file_page(
         .into_iter()
         .rev()
         .map(|r| Line {
-            when: fmt.datetime(&r.recorded_at),
+            when: fmt.datetime(&r.at),
             what: format!(
                 "{} consent {} ({})",
                 r.channel,
@@ -262,7 +272,13 @@ pub(super) async fn file_page(
             role: a.role.clone(),
         })
         .collect();
+    let custom = forms
+        .custom
+        .unwrap_or_else(|| custom_fields::form_for(&c.custom_fields, c.version));
     let page = FilePage {
+        custom_pairs: custom_fields::pairs(&c.custom_fields),
+        custom_rows: custom_fields::rows(&custom),
+        custom,
         name: format!("{} {}", c.first_name, c.last_name),
         dob: c.date_of_birth.map(|d| fmt.day(&d)).unwrap_or_default(),
         medical: c.medical_notes.clone().flatten(),
@@ -301,8 +317,11 @@ pub(super) async fn file_page(
 pub async fn client_file(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(id): Path<String>,
+    id: Result<Path<Uuid>, PathRejection>,
 ) -> PageResult {
-    let id = parse_id(&id)?;
+    // Anything that is not an id names no client.
+    let Ok(Path(id)) = id else {
+        return Err(AppError::NotFound.into());
+    };
     file_page(&state, viewer, id, Forms::default(), StatusCode::OK).await
 }

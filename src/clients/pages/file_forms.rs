@@ -1,15 +1,14 @@
 //! The forms of the client file: profile (with its version), status, consent, trainers, notes, and
 //! the GDPR export and erasure.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use uuid::Uuid;
 
 use super::file::{Forms, file_page};
 use super::new::parse_date;
-use super::{Fields, parse_id, require_app, split_tags};
-use crate::audit::Audit;
+use super::{require_app, split_tags};
 use crate::auth::Role;
 use crate::clients::access::ClientScope;
 use crate::clients::model::{ClientStatus, UpdateClient};
@@ -17,23 +16,26 @@ use crate::clients::notes::CreateNote;
 use crate::clients::{export, repo, service};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::form::{Done, Form, respond};
 use crate::web::page::{FormState, PageError, PageResult, Viewer, redirect_with};
 
-fn to_file(state: &AppState, id: uuid::Uuid, message: &str) -> Response {
+fn to_file(state: &AppState, id: Uuid, message: &str) -> Response {
     redirect_with(state, &format!("/app/clients/{id}"), message)
+}
+
+fn file_url(id: Uuid) -> String {
+    format!("/app/clients/{id}")
 }
 
 /// `POST /app/clients/{id}`: the profile form, at the version it was loaded with.
 pub async fn update_client(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    Path(id): Path<String>,
-    body: Bytes,
+    Path(id): Path<Uuid>,
+    form: Form,
 ) -> PageResult {
     require_app(&viewer)?;
-    let id = parse_id(&id)?;
-    let f = Fields::parse(&body);
+    let f = &form.fields;
     let names = [
         "first_name",
         "last_name",
@@ -48,7 +50,8 @@ pub async fn update_client(
         "version",
     ];
     let mut form = FormState::with_values(names.iter().map(|n| (*n, f.text(n))));
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
+    let actor = viewer.actor();
+    let scope = ClientScope::for_actor(state.db.conn(), &actor).await?;
     let dob = parse_date(&f.text("date_of_birth")).unwrap_or_else(|m| {
         form.add_error("date_of_birth", m);
         None
@@ -86,7 +89,7 @@ pub async fn update_client(
         ..UpdateClient::default()
     };
     if !form.has_errors() {
-        match service::update_client(&state.db, &ctx, &scope, id, version, input).await {
+        match service::update_client(&state.db, &actor, id, version, input).await {
             Ok(_) => return Ok(to_file(&state, id, "Profile saved.")),
             Err(AppError::PreconditionFailed { .. }) => {
                 form.message = Some(
@@ -115,23 +118,19 @@ pub async fn update_client(
 pub async fn change_status(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    Path(id): Path<String>,
-    body: Bytes,
+    Path(id): Path<Uuid>,
+    Form { fields: f, .. }: Form,
 ) -> PageResult {
     require_app(&viewer)?;
-    let id = parse_id(&id)?;
-    let f = Fields::parse(&body);
     let Some(status) = ClientStatus::parse(&f.text("status")) else {
         return Ok(to_file(&state, id, "Choose a status."));
     };
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
     let input = UpdateClient {
         status: Some(status),
         ..UpdateClient::default()
     };
     let version = f.text("version").parse::<i64>().ok();
-    match service::update_client(&state.db, &ctx, &scope, id, version, input).await {
+    match service::update_client(&state.db, &viewer.actor(), id, version, input).await {
         Ok(_) => Ok(to_file(
             &state,
             id,
@@ -156,21 +155,17 @@ pub async fn change_status(
 pub async fn change_consent(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    Path(id): Path<String>,
-    body: Bytes,
+    Path(id): Path<Uuid>,
+    Form { fields: f, .. }: Form,
 ) -> PageResult {
     require_app(&viewer)?;
-    let id = parse_id(&id)?;
-    let f = Fields::parse(&body);
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
     let input = UpdateClient {
         consent_email: Some(f.text("consent_email") == "yes"),
         consent_sms: Some(f.text("consent_sms") == "yes"),
         ..UpdateClient::default()
     };
     let version = f.text("version").parse::<i64>().ok();
-    match service::update_client(&state.db, &ctx, &scope, id, version, input).await {
+    match service::update_client(&state.db, &viewer.actor(), id, version, input).await {
         Ok(_) => Ok(to_file(&state, id, "Consent saved.")),
         Err(AppError::PreconditionFailed { .. }) => Ok(to_file(
             &state,
@@ -185,48 +180,44 @@ pub async fn change_consent(
 pub async fn assign_trainer(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    Path(id): Path<String>,
-    body: Bytes,
+    Path(id): Path<Uuid>,
+    form: Form,
 ) -> PageResult {
     require_app(&viewer)?;
-    let id = parse_id(&id)?;
-    let f = Fields::parse(&body);
-    let mut form = FormState::with_values([
-        ("trainer_id", f.text("trainer_id")),
-        ("role", f.text("role")),
-    ]);
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
-    match uuid::Uuid::parse_str(&f.text("trainer_id")) {
-        Err(_) => form.add_error("trainer_id", "Choose a trainer."),
+    let result = match Uuid::parse_str(form.fields.get("trainer_id")) {
+        Err(_) => Err(AppError::field("trainer_id", "Choose a trainer.")),
         Ok(trainer) => {
-            match service::assign_trainer(&state.db, &ctx, &scope, id, trainer, f.opt("role")).await
-            {
-                Ok(_) => return Ok(to_file(&state, id, "Trainer assigned.")),
-                Err(e @ (AppError::NotFound | AppError::Forbidden(_))) => return Err(e.into()),
-                Err(e) => form.take_error(e)?,
-            }
+            let role = form.fields.opt("role");
+            service::assign_trainer(&state.db, &viewer.actor(), id, trainer, role).await
         }
-    }
-    let forms = Forms {
-        assign: Some(form),
-        ..Forms::default()
     };
-    file_page(&state, viewer, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
+    if let Err(e @ (AppError::NotFound | AppError::Forbidden(_))) = result {
+        return Err(e.into());
+    }
+    respond(
+        &state,
+        result,
+        form.state,
+        |_| Done::to(file_url(id), "Trainer assigned."),
+        |form| {
+            let forms = Forms {
+                assign: Some(form),
+                ..Forms::default()
+            };
+            file_page(&state, viewer, id, forms, StatusCode::OK)
+        },
+    )
+    .await
 }
 
 /// `POST /app/clients/{id}/trainers/{trainer_id}/remove` (staff and above).
 pub async fn unassign_trainer(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    Path((id, trainer)): Path<(String, String)>,
+    Path((id, trainer)): Path<(Uuid, Uuid)>,
 ) -> PageResult {
     require_app(&viewer)?;
-    let id = parse_id(&id)?;
-    let trainer = parse_id(&trainer)?;
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
-    service::unassign_trainer(&state.db, &ctx, &scope, id, trainer).await?;
+    service::unassign_trainer(&state.db, &viewer.actor(), id, trainer).await?;
     Ok(to_file(&state, id, "Trainer removed."))
 }
 
@@ -234,57 +225,56 @@ pub async fn unassign_trainer(
 pub async fn add_note(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    Path(id): Path<String>,
-    body: Bytes,
+    Path(id): Path<Uuid>,
+    form: Form,
 ) -> PageResult {
     require_app(&viewer)?;
-    let id = parse_id(&id)?;
-    let f = Fields::parse(&body);
-    let mut form = FormState::with_values([("body", f.text("body")), ("pinned", f.text("pinned"))]);
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
     let input = CreateNote {
-        body: f.text("body"),
-        pinned: Some(f.text("pinned") == "yes"),
+        body: form.fields.text("body"),
+        pinned: Some(form.fields.get("pinned") == "yes"),
     };
-    match service::add_note(&state.db, &ctx, &scope, id, input).await {
-        Ok(_) => return Ok(to_file(&state, id, "Note added.")),
-        Err(e @ (AppError::NotFound | AppError::Forbidden(_))) => return Err(e.into()),
-        Err(e) => form.take_error(e)?,
+    let result = service::add_note(&state.db, &viewer.actor(), id, input).await;
+    if let Err(e @ (AppError::NotFound | AppError::Forbidden(_))) = result {
+        return Err(e.into());
     }
-    let forms = Forms {
-        note: Some(form),
-        ..Forms::default()
-    };
-    file_page(&state, viewer, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
+    respond(
+        &state,
+        result,
+        form.state,
+        |_| Done::to(file_url(id), "Note added."),
+        |form| {
+            let forms = Forms {
+                note: Some(form),
+                ..Forms::default()
+            };
+            file_page(&state, viewer, id, forms, StatusCode::OK)
+        },
+    )
+    .await
 }
 
 /// `GET /app/clients/{id}/export.json`: the API's personal data export, as a download.
 pub async fn export_client(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> PageResult {
     require_app(&viewer)?;
-    let id = parse_id(&id)?;
-    Ok(export::personal_data_download(&state.db, &ctx, &viewer.caller, id).await?)
+    Ok(export::personal_data_download(&state.db, &viewer.actor(), id).await?)
 }
 
 /// `POST /app/clients/{id}/erase`: owners and admins, with the box ticked.
 pub async fn erase_client(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    Path(id): Path<String>,
-    body: Bytes,
+    Path(id): Path<Uuid>,
+    Form { fields: f, .. }: Form,
 ) -> PageResult {
     require_app(&viewer)?;
-    let id = parse_id(&id)?;
     viewer.require(Role::Admin)?;
-    let f = Fields::parse(&body);
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
-    if f.text("confirm") != "yes" {
+    let actor = viewer.actor();
+    let scope = ClientScope::for_actor(state.db.conn(), &actor).await?;
+    if f.get("confirm") != "yes" {
         repo::ensure_visible(state.db.conn(), &scope, id).await?;
         return Ok(to_file(
             &state,
@@ -292,7 +282,7 @@ pub async fn erase_client(
             "Nothing was erased: tick the box to confirm the erasure.",
         ));
     }
-    service::erase_client(&state.db, &ctx, &scope, id).await?;
+    service::erase_client(&state.db, &actor, id).await?;
     Ok(redirect_with(
         &state,
         "/app/clients",

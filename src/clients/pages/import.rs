@@ -10,8 +10,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::require_app;
-use crate::audit::Audit;
-use crate::clients::access::ClientScope;
 use crate::clients::import::{ImportReport, OnDuplicate, RowOutcome, run_import};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -93,7 +91,6 @@ fn cells_by_line(bytes: &[u8]) -> std::collections::HashMap<usize, String> {
 pub async fn import_clients(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
     mut multipart: Multipart,
 ) -> PageResult {
     require_app(&viewer)?;
@@ -149,8 +146,7 @@ pub async fn import_clients(
             );
         }
     };
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
-    let report = match run_import(&state.db, &ctx, &scope, &bytes, !commit, policy).await {
+    let report = match run_import(&state.db, &viewer.actor(), &bytes, !commit, policy).await {
         Ok(r) => r,
         Err(e @ (AppError::NotFound | AppError::Internal(_) | AppError::Unavailable(_))) => {
             return Err(e.into());

@@ -2,23 +2,23 @@
 //! the CSV export.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Choice, Fields, require_app, trainer_options};
-use crate::audit::Audit;
+use super::require_app;
 use crate::clients::access::ClientScope;
 use crate::clients::model::{ClientStatus, UpdateClient};
 use crate::clients::routes::ListClients;
 use crate::clients::{export, repo, service};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::form::{Choice, Form};
 use crate::web::page::{
     PageError, PageResult, Shell, Viewer, redirect_with, render, render_status,
 };
+use crate::web::picker;
 
 /// The query of the list page (the form sends empty strings for "any").
 #[derive(Debug, Default, Deserialize)]
@@ -131,6 +131,9 @@ struct ListPage {
     statuses: Vec<Choice>,
     trainers: Vec<Choice>,
     sorts: Vec<Choice>,
+    current_status: String,
+    current_trainer: String,
+    current_sort: String,
     bulk_statuses: Vec<&'static str>,
     next: Option<String>,
     previous: Option<String>,
@@ -163,7 +166,7 @@ pub async fn list_clients(
 ) -> PageResult {
     require_app(&viewer)?;
     let db = state.db.conn();
-    let scope = ClientScope::of(db, &viewer.caller).await?;
+    let scope = ClientScope::for_actor(db, &viewer.actor()).await?;
     let (page, filter) = query.to_api(Some(25))?.parse()?;
     let result = repo::list(db, &scope, &page, &filter).await?;
     let fmt = &viewer.shell.fmt;
@@ -194,7 +197,7 @@ pub async fn list_clients(
         .split_last()
         .map(|(last, rest)| query.link(last, rest));
     let filters = query.filters();
-    let trainers = trainer_options(&state, viewer.caller.org).await?;
+    let trainers = picker::trainers(db, viewer.caller.org, None).await?;
     render(&ListPage {
         title: if scope.role == crate::auth::Role::Trainer {
             "My clients"
@@ -203,15 +206,12 @@ pub async fn list_clients(
         },
         rows,
         total: result.total,
-        statuses: Choice::list(
-            ClientStatus::ALL.iter().map(|s| (s.as_str(), s.as_str())),
-            query.status.trim(),
-        ),
-        trainers: Choice::list(
-            trainers.iter().map(|t| (t.id.as_str(), t.name.as_str())),
-            query.trainer_id.trim(),
-        ),
-        sorts: Choice::list(SORTS, query.sort.trim()),
+        statuses: Choice::list(ClientStatus::ALL.iter().map(|s| (s.as_str(), s.as_str()))),
+        trainers,
+        sorts: Choice::list(SORTS),
+        current_status: query.status.trim().to_owned(),
+        current_trainer: query.trainer_id.trim().to_owned(),
+        current_sort: query.sort.trim().to_owned(),
         bulk_statuses: ClientStatus::ALL.iter().map(|s| s.as_str()).collect(),
         next,
         previous,
@@ -230,15 +230,13 @@ pub async fn list_clients(
 pub async fn export_clients(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
     require_app(&viewer)?;
-    let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
     let mut params = query.to_api(None)?;
     params.cursor = None;
     params.include_total = None;
-    Ok(export::clients_csv(&state.db, &ctx, &scope, params).await?)
+    Ok(export::clients_csv(&state.db, &viewer.actor(), params).await?)
 }
 
 #[derive(Template)]
@@ -255,11 +253,9 @@ struct BulkPage {
 pub async fn bulk_clients(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    body: Bytes,
+    Form { fields, .. }: Form,
 ) -> PageResult {
     require_app(&viewer)?;
-    let fields = Fields::parse(&body);
     let back = Some(fields.text("back"))
         .filter(|b| b.starts_with("/app/clients"))
         .unwrap_or_else(|| "/app/clients".to_owned());
@@ -280,7 +276,8 @@ pub async fn bulk_clients(
         _ => return Ok(redirect_with(&state, &back, "Choose what to do.")),
     };
     let db = state.db.conn();
-    let scope = ClientScope::of(db, &viewer.caller).await?;
+    let actor = viewer.actor();
+    let scope = ClientScope::for_actor(db, &actor).await?;
     let tag = fields.text("tag");
     let mut done = 0;
     let mut failures = Vec::new();
@@ -312,8 +309,7 @@ pub async fn bulk_clients(
                 }
             }
         };
-        match service::update_client(&state.db, &ctx, &scope, id, Some(client.version), input).await
-        {
+        match service::update_client(&state.db, &actor, id, Some(client.version), input).await {
             Ok(_) => done += 1,
             Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => return Err(e.into()),
             Err(e) => {

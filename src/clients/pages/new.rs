@@ -1,20 +1,19 @@
 //! `/app/clients/new`: the form to add a client.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Fields, TrainerOption, require_app, split_tags, trainer_options};
-use crate::audit::Audit;
-use crate::clients::access::ClientScope;
+use super::{require_app, split_tags};
 use crate::clients::model::{ClientStatus, CreateClient};
 use crate::clients::service;
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
-use crate::web::page::{FormState, PageResult, Shell, Viewer, redirect_with, render_status};
+use crate::web::form::{Choice, Done, Form, respond};
+use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
+use crate::web::picker;
 
 #[derive(Template)]
 #[template(path = "clients/new.html")]
@@ -22,7 +21,7 @@ struct NewPage {
     shell: Shell,
     form: FormState,
     statuses: Vec<&'static str>,
-    trainers: Vec<TrainerOption>,
+    trainers: Vec<Choice>,
     front_desk: bool,
 }
 
@@ -39,7 +38,7 @@ async fn new_page(
     form: FormState,
     status: StatusCode,
 ) -> PageResult {
-    let trainers = trainer_options(state, viewer.caller.org).await?;
+    let trainers = picker::trainers(state.db.conn(), viewer.caller.org, None).await?;
     render_status(
         status,
         &NewPage {
@@ -66,24 +65,13 @@ pub(super) fn parse_date(raw: &str) -> Result<Option<NaiveDate>, String> {
 pub async fn create_client(
     State(state): State<AppState>,
     viewer: Viewer,
-    Audit(ctx): Audit,
-    body: Bytes,
+    form: Form,
 ) -> PageResult {
     require_app(&viewer)?;
-    let f = Fields::parse(&body);
-    let names = [
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "date_of_birth",
-        "status",
-        "tags",
-        "trainer_id",
-    ];
-    let mut form = FormState::with_values(names.iter().map(|n| (*n, f.text(n))));
-    let dob = parse_date(&f.text("date_of_birth")).unwrap_or_else(|m| {
-        form.add_error("date_of_birth", m);
+    let f = &form.fields;
+    let mut errors = FieldErrors::new();
+    let dob = parse_date(f.get("date_of_birth")).unwrap_or_else(|m| {
+        errors.add("date_of_birth", m);
         None
     });
     let status = f.opt("status").and_then(|s| ClientStatus::parse(&s));
@@ -91,11 +79,10 @@ pub async fn create_client(
         None => None,
         Some(Ok(t)) => Some(vec![t]),
         Some(Err(_)) => {
-            form.add_error("trainer_id", "is not a trainer");
+            errors.add("trainer_id", "is not a trainer");
             None
         }
     };
-    let tags = split_tags(&f.text("tags"));
     let input = CreateClient {
         first_name: f.text("first_name"),
         last_name: f.text("last_name"),
@@ -104,7 +91,7 @@ pub async fn create_client(
         date_of_birth: dob,
         status,
         source: None,
-        tags: Some(tags),
+        tags: Some(split_tags(f.get("tags"))),
         goals: None,
         medical_notes: None,
         emergency_contact_name: None,
@@ -114,25 +101,25 @@ pub async fn create_client(
         consent_email: None,
         consent_sms: None,
     };
-    if !form.has_errors() {
-        let scope = ClientScope::of(state.db.conn(), &viewer.caller).await?;
-        match service::create_client(&state.db, &ctx, &scope, input).await {
-            Ok(client) => {
-                return Ok(redirect_with(
-                    &state,
-                    &format!("/app/clients/{}", client.id),
-                    "Client added.",
-                ));
-            }
-            Err(e) => form.take_error(e)?,
-        }
-    } else if let Err(AppError::Validation(errs)) = input.validate() {
-        // Show every problem at once, not only the date.
-        for (field, messages) in errs.0 {
-            for m in messages {
-                form.add_error(&field, m);
+    let result = if errors.is_empty() {
+        service::create_client(&state.db, &viewer.actor(), input).await
+    } else {
+        // Show every problem at once, not only the form's own.
+        if let Err(AppError::Validation(more)) = input.validate() {
+            for (field, messages) in more.0 {
+                for m in messages {
+                    errors.add(field.clone(), m);
+                }
             }
         }
-    }
-    new_page(&state, viewer, form, StatusCode::UNPROCESSABLE_ENTITY).await
+        Err(AppError::Validation(errors))
+    };
+    respond(
+        &state,
+        result,
+        form.state,
+        |client| Done::to(format!("/app/clients/{}", client.id), "Client added."),
+        |form| new_page(&state, viewer, form, StatusCode::OK),
+    )
+    .await
 }

@@ -1,4 +1,4 @@
-//! `/app`: the dashboard with the key figures of the viewer's scope and two charts.
+//! `/app`: the dashboard page with the key figures of the viewer's scope and two charts.
 
 use std::sync::{Arc, LazyLock};
 
@@ -8,16 +8,15 @@ use axum::response::{IntoResponse, Redirect};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::chart::BarChart;
-use super::page::{PageResult, Shell, Viewer, render};
+use super::model::{Dashboard, month_start};
+use super::service::{figures, schedule_figures, sessions_per_day};
 use crate::auth::Role;
 use crate::clients::access::ClientScope;
-use crate::clients::dashboard::{
-    Dashboard, figures, month_start, schedule_figures, sessions_per_day,
-};
 use crate::error::AppError;
 use crate::scheduling::access::ScheduleScope;
 use crate::state::AppState;
+use crate::web::chart::BarChart;
+use crate::web::page::{PageResult, Shell, Viewer, render};
 
 #[derive(Template)]
 #[template(path = "app/dashboard.html")]
@@ -50,10 +49,11 @@ static FIGURES: LazyLock<moka::future::Cache<Uuid, Arc<Figures>>> = LazyLock::ne
 
 async fn count_figures(state: &AppState, viewer: &Viewer) -> Result<Figures, AppError> {
     let db = state.db.conn();
-    let scope = ClientScope::of(db, &viewer.caller).await?;
+    let actor = viewer.actor();
+    let scope = ClientScope::for_actor(db, &actor).await?;
     let tz = viewer.org.timezone.clone();
     let mut d = figures(db, &scope, month_start(&tz, Utc::now())).await?;
-    let schedule = ScheduleScope::of(db, &viewer.caller).await?;
+    let schedule = ScheduleScope::for_actor(db, &actor).await?;
     schedule_figures(db, &schedule, &tz, &mut d).await?;
     let today = Utc::now()
         .with_timezone(&viewer.shell.fmt.tz())

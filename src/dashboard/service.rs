@@ -1,0 +1,107 @@
+//! The dashboard's figures for an actor: the scope of clients and of the schedule they may see, the
+//! organization's time zone, and the counts of the repository put together.
+
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use sea_orm::ConnectionTrait;
+
+use super::model::{Dashboard, midnight, month_start};
+use super::repo;
+use crate::auth::{Actor, Role};
+use crate::clients::access::ClientScope;
+use crate::clients::model::ClientStatus;
+use crate::error::{AppError, AppResult};
+use crate::organizations::repo as org_repo;
+use crate::scheduling::access::ScheduleScope;
+
+/// The key figures of what the actor may see (trainers and above).
+pub async fn dashboard(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Dashboard> {
+    actor.require(Role::Trainer)?;
+    let org = org_repo::get(db, actor.org())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let scope = ClientScope::for_actor(db, actor).await?;
+    let mut d = figures(db, &scope, month_start(&org.timezone, Utc::now())).await?;
+    let schedule = ScheduleScope::for_actor(db, actor).await?;
+    schedule_figures(db, &schedule, &org.timezone, &mut d).await?;
+    Ok(d)
+}
+
+/// Computes the client figures for a scope (the schedule figures are zero until
+/// [`schedule_figures`] adds them).
+pub async fn figures(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    since: chrono::DateTime<Utc>,
+) -> AppResult<Dashboard> {
+    let counts = repo::client_counts(db, scope, since).await?;
+    let mut by_status = counts.by_status;
+    for s in ClientStatus::ALL {
+        by_status.entry(s.as_str().to_owned()).or_insert(0);
+    }
+    Ok(Dashboard {
+        clients_total: by_status.values().sum(),
+        clients_by_status: by_status,
+        new_leads_this_month: counts.new_leads,
+        conversions_this_month: counts.conversions,
+        clients_without_trainer: counts.without_trainer,
+        month_start: since,
+        sessions_today: 0,
+        sessions_this_week: 0,
+        no_shows_this_month: 0,
+        attendance_rate_30d: None,
+    })
+}
+
+/// Adds the schedule figures for a schedule scope (a trainer: their own sessions and classes).
+pub async fn schedule_figures(
+    db: &impl ConnectionTrait,
+    scope: &ScheduleScope,
+    tz: &str,
+    d: &mut Dashboard,
+) -> AppResult<()> {
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let now = Utc::now();
+    let today = now.with_timezone(&tz).date_naive();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let day = |d: NaiveDate| midnight(tz, d, now);
+    d.sessions_today =
+        repo::booked_between(db, scope, day(today), day(today + Duration::days(1))).await?;
+    d.sessions_this_week =
+        repo::booked_between(db, scope, day(monday), day(monday + Duration::days(7))).await?;
+    // Bounded by the month's end, so the scan stays off the months booked ahead.
+    let next_month = month_start(tz.name(), d.month_start + Duration::days(32));
+    d.no_shows_this_month = repo::no_shows_between(db, scope, d.month_start, next_month).await?;
+    let since = now - Duration::days(30);
+    let attended = repo::attended_between(db, scope, since, now).await?;
+    // Up to and including now (times are stored to the microsecond).
+    let no_shows =
+        repo::no_shows_between(db, scope, since, now + Duration::microseconds(1)).await?;
+    d.attendance_rate_30d =
+        (attended + no_shows > 0).then(|| attended as f64 / (attended + no_shows) as f64);
+    Ok(())
+}
+
+/// Sessions (not cancelled) per local day for `days` days from `first`, in the schedule scope.
+pub async fn sessions_per_day(
+    db: &impl ConnectionTrait,
+    scope: &ScheduleScope,
+    tz: &str,
+    first: NaiveDate,
+    days: u32,
+) -> AppResult<Vec<(NaiveDate, u64)>> {
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+    let mut out = Vec::new();
+    for i in 0..days {
+        let day = first + Duration::days(i64::from(i));
+        let now = Utc::now();
+        let n = repo::sessions_between(
+            db,
+            scope,
+            midnight(tz, day, now),
+            midnight(tz, day + Duration::days(1), now),
+        )
+        .await?;
+        out.push((day, n));
+    }
+    Ok(out)
+}
