@@ -10,6 +10,7 @@ pub mod observe;
 pub mod openapi;
 pub mod pagination;
 pub mod query;
+mod validate_impls;
 
 pub use concurrency::IfMatch;
 pub use json::ApiJson;

@@ -185,3 +185,61 @@ on_both_databases! {
         assert_eq!(&bytes[..2], &[0x1f, 0x8b], "the body is gzip data");
     }
 }
+
+on_both_databases! {
+    async fn a_body_with_an_unknown_enum_value_still_lists_every_other_bad_field(app) {
+        let owner = app.signup("Studio").await;
+        let r = app.post("/api/v1/clients", Some(&owner.token),
+            &json!({"first_name": "", "last_name": "Ok", "email": "bad", "date_of_birth": "2999-01-01", "status": "zombie"})).await;
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        for field in ["first_name", "email", "date_of_birth", "status"] {
+            assert!(p["errors"][field].is_array(), "{field} missing: {p}");
+        }
+        assert!(p["errors"].get("last_name").is_none(), "valid fields are not reported: {p}");
+        // A wrong type and a missing required field too.
+        let r = app.post("/api/v1/clients", Some(&owner.token),
+            &json!({"first_name": 7, "email": "bad", "status": "zombie"})).await;
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        for field in ["first_name", "last_name", "email", "status"] {
+            assert!(p["errors"][field].is_array(), "{field} missing: {p}");
+        }
+        let r = app.post("/api/v1/users", Some(&owner.token),
+            &json!({"name": "", "email": "nope", "role": "emperor", "password": "short"})).await;
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        for field in ["name", "email", "role", "password"] {
+            assert!(p["errors"][field].is_array(), "{field} missing: {p}");
+        }
+        // Nothing was written.
+        let list = expect_status(app.get("/api/v1/clients", Some(&owner.token)).await, StatusCode::OK).await;
+        assert_eq!(list["items"].as_array().unwrap().len(), 0);
+    }
+}
+
+on_both_databases! {
+    async fn an_empty_body_is_accepted_where_the_body_is_optional(app) {
+        let owner = app.signup("Studio").await;
+        let tok = owner.token.as_str();
+        let trainer = expect_status(app.post("/api/v1/trainers", Some(tok), &json!({"first_name": "T", "last_name": "One"})).await, StatusCode::CREATED).await;
+        let client = expect_status(app.post("/api/v1/clients", Some(tok), &json!({"first_name": "C", "last_name": "One"})).await, StatusCode::CREATED).await;
+        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(2);
+        let sess = expect_status(app.post("/api/v1/sessions", Some(tok), &json!({
+            "trainer_id": trainer["id"], "client_id": client["id"],
+            "starts_at": format!("{day}T08:00:00Z"), "ends_at": format!("{day}T09:00:00Z")})).await, StatusCode::CREATED).await;
+        let path = format!("/api/v1/sessions/{}/check-in", sess["id"].as_str().unwrap());
+        // No body and no Content-Type.
+        let r = app.request(Method::POST, &path, Some(tok)).send().await.unwrap();
+        let done = expect_status(r, StatusCode::OK).await;
+        assert_eq!(done["check_in_method"], "staff");
+        // An empty body with another Content-Type is empty all the same.
+        let r = app.request(Method::POST, &path, Some(tok)).header("content-type", "text/plain").send().await.unwrap();
+        assert_ne!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        // A non-empty body must still say it is JSON.
+        let r = app.request(Method::POST, &path, Some(tok)).body("{}").send().await.unwrap();
+        expect_problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+        // A body that is required is still required.
+        let r = app.request(Method::POST, "/api/v1/clients", Some(tok)).send().await.unwrap();
+        expect_problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+        let r = app.request(Method::POST, "/api/v1/clients", Some(tok)).header("content-type", "application/json").send().await.unwrap();
+        expect_problem(r, StatusCode::BAD_REQUEST).await;
+    }
+}
