@@ -71,15 +71,24 @@ impl Fields {
     }
 
     /// The values to show again in the form (not the CSRF token).
+    /// Secrets are never shown again: the CSRF token, passwords, codes, tokens.
     pub fn values(&self) -> Vec<(&str, String)> {
         self.0
             .iter()
-            .filter(|(k, _)| k != "csrf_token")
+            .filter(|(k, _)| !is_secret(k))
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect()
     }
 }
 use crate::error::{AppError, AppResult, FieldErrors};
+
+/// Whether a field holds a secret that a re-shown form must not echo (`password`, `new_password`,
+/// `csrf_token`, `totp_code`, `recovery_code`, ...).
+fn is_secret(name: &str) -> bool {
+    ["password", "token", "secret", "totp", "recovery"]
+        .iter()
+        .any(|s| name.contains(s))
+}
 
 /// Extractor: a submitted `application/x-www-form-urlencoded` form, read as [`Fields`], with a
 /// [`FormState`] already showing every value typed (the CSRF token aside), ready to be shown again with
@@ -277,6 +286,24 @@ impl FormState {
                 Ok(())
             }
             other => Err(PageError::App(other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_re_shown_form_keeps_what_was_typed_but_never_a_secret() {
+        let form = Form::parse(
+            b"name=Ann&password=hunter2&new_password=x&csrf_token=t&totp_code=123456&email=a%40b.c",
+        );
+        assert_eq!(form.state.value("name"), "Ann");
+        assert_eq!(form.state.value("email"), "a@b.c");
+        for secret in ["password", "new_password", "csrf_token", "totp_code"] {
+            assert_eq!(form.state.value(secret), "", "{secret} must not be shown again");
+            assert!(!form.fields.get(secret).is_empty(), "{secret} is still read");
         }
     }
 }
