@@ -1,7 +1,8 @@
 //! The scheduling pages of the staff and trainer app: the calendar and "my day", sessions (with
 //! recurring series), group classes with their rosters, and trainers with their working hours.
-//! Every rule lives in the API's service functions (`sessions::create`, `series::create`,
-//! `classes::book`, ...); these pages only read forms, call them and render the outcome.
+//! Every rule lives in the domain services (`sessions::service::create_session`,
+//! `series::service::create_series`, `classes::book`, ...); these pages only read forms (`Form`),
+//! call them and end with `respond` (or, for a conflict, the form again with its conflicts box).
 
 mod booking;
 mod calendar;
