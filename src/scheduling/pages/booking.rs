@@ -6,10 +6,8 @@ use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::{
-    Choice, ConflictView, Fields, client_choices, describe_conflicts, location_choices, parse_id,
-    parse_instant, parse_number, rename_fields, require_id,
-};
+use super::form::{Fields, parse_id, parse_instant, parse_number, rename_fields, require_id};
+use super::shared::{ConflictView, describe_conflicts, location_choices};
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
@@ -18,7 +16,7 @@ use crate::scheduling::sessions::series::model::CreateSeries;
 use crate::scheduling::sessions::series::service as series_service;
 use crate::scheduling::sessions::service;
 use crate::state::AppState;
-use crate::web::form::{Done, Form, respond};
+use crate::web::form::{Choice, Done, Form, respond};
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
 use crate::web::picker;
 
@@ -74,7 +72,7 @@ async fn render_new(
         .collect();
     let page = NewSessionPage {
         trainers,
-        clients: client_choices(db, &viewer).await?,
+        clients: crate::web::picker::clients(db, &viewer.actor()).await?,
         locations: location_choices(db, scope.org).await?,
         weekdays: WEEKDAYS
             .iter()

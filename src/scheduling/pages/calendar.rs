@@ -6,15 +6,17 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Choice, Names, label, location_choices, trainer_choices};
+use super::shared::{Names, label, location_choices};
 use crate::error::AppError;
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::agenda::{self, AgendaItem, AgendaParams, View};
 use crate::scheduling::locations;
 use crate::scheduling::sessions::repo as session_repo;
 use crate::state::AppState;
+use crate::web::form::Choice;
 use crate::web::format::Fmt;
 use crate::web::page::{PageResult, Shell, Viewer, render};
+use crate::web::picker;
 
 /// The query of the calendar (empty values from the picker form count as absent).
 #[derive(Debug, Default, Deserialize)]
@@ -170,7 +172,7 @@ pub async fn show_calendar(
         let fmt = viewer.shell.fmt.clone();
         let (first, days, from, to) = agenda::period(fmt.tz(), date, view);
         // A big team's week is thousands of sessions: too much for one page (and one request).
-        too_many = trainer_choices(db, scope.org).await?.len() > EVERYONE_MAX_TRAINERS;
+        too_many = picker::trainers(db, scope.org, None).await?.len() > EVERYONE_MAX_TRAINERS;
         let items = if too_many {
             Vec::new()
         } else {
@@ -228,7 +230,7 @@ pub async fn show_calendar(
     };
     let may_pick_trainer = scope.is_front_desk();
     let trainers = if may_pick_trainer {
-        trainer_choices(db, scope.org).await?
+        picker::trainers(db, scope.org, None).await?
     } else {
         Vec::new()
     };

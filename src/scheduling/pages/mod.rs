@@ -1,30 +1,21 @@
 //! The scheduling pages of the staff and trainer app: the calendar and "my day", sessions (with
-//! recurring series), group classes with their rosters, and trainers with their working hours.
-//! Every rule lives in the API's service functions (`sessions::create`, `series::create`,
-//! `classes::book`, ...); these pages only read forms, call them and render the outcome.
+//! recurring series). Classes (`scheduling::classes::pages`), trainers (`trainers::pages`) and
+//! locations have their own.
+//! Every rule lives in the domain services (`sessions::service::create_session`,
+//! `series::service::create_series`, `classes::book`, ...); these pages only read forms (`Form`),
+//! call them and end with `respond` (or, for a conflict, the form again with its conflicts box).
 
 mod booking;
 mod calendar;
 pub(crate) mod form;
 mod sessions;
-
-use form::{Fields, parse_id, parse_instant, parse_number, rename_fields, require_id};
-
-use std::collections::HashMap;
+pub(crate) mod shared;
 
 use axum::Router;
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
-use uuid::Uuid;
 
-use crate::error::AppError;
-use crate::organizations::OrgId;
-use crate::scheduling::agenda::repo as agenda_repo;
-use crate::scheduling::sessions::{Session, repo as session_repo};
 use crate::state::AppState;
-use crate::web::format::Fmt;
-use crate::web::page::Viewer;
+
 
 /// The pages of this domain.
 pub fn router() -> Router<AppState> {
@@ -40,217 +31,4 @@ pub fn router() -> Router<AppState> {
         .route("/app/sessions/{id}/cancel", post(sessions::cancel_session))
         .route("/app/sessions/{id}/status", post(sessions::set_status))
         .route("/app/sessions/{id}/check-in", post(sessions::check_in))
-}
-
-/// Display names of clients and trainers, loaded in one query each.
-#[derive(Debug, Default, Clone)]
-struct Names {
-    clients: HashMap<Uuid, String>,
-    trainers: HashMap<Uuid, String>,
-    classes: HashMap<Uuid, String>,
-}
-
-impl Names {
-    async fn load(
-        db: &impl ConnectionTrait,
-        org: OrgId,
-        client_ids: impl IntoIterator<Item = Uuid>,
-        trainer_ids: impl IntoIterator<Item = Uuid>,
-    ) -> Result<Self, AppError> {
-        let mut out = Self::default();
-        let client_ids: Vec<Uuid> = client_ids.into_iter().collect();
-        if !client_ids.is_empty() {
-            for c in crate::clients::repo::by_ids(db, org, &client_ids).await? {
-                let name = if c.erased_at.is_some() {
-                    "(erased client)".to_owned()
-                } else {
-                    format!("{} {}", c.first_name, c.last_name)
-                };
-                out.clients.insert(c.id, name);
-            }
-        }
-        out.trainers =
-            agenda_repo::trainer_names(db, org, trainer_ids.into_iter().collect()).await?;
-        Ok(out)
-    }
-
-    async fn with_classes(
-        mut self,
-        db: &impl ConnectionTrait,
-        org: OrgId,
-        ids: Vec<Uuid>,
-    ) -> Result<Self, AppError> {
-        self.classes = agenda_repo::class_names(db, org, ids).await?;
-        Ok(self)
-    }
-
-    fn client(&self, id: &Uuid) -> String {
-        self.clients
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| "a client".to_owned())
-    }
-
-    fn trainer(&self, id: &Uuid) -> String {
-        self.trainers
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| "a trainer".to_owned())
-    }
-}
-
-/// The one `<select>` option type (other scheduling pages still name it through this module).
-pub(crate) use crate::web::form::Choice;
-
-/// The organization's trainers (active first), for pickers: the shared trainer picker.
-async fn trainer_choices(db: &impl ConnectionTrait, org: OrgId) -> Result<Vec<Choice>, AppError> {
-    crate::web::picker::trainers(db, org, None).await
-}
-
-/// The locations, for pickers.
-async fn location_choices(db: &impl ConnectionTrait, org: OrgId) -> Result<Vec<Choice>, AppError> {
-    Ok(super::locations::all(db, org)
-        .await?
-        .into_iter()
-        .map(|l| Choice::new(l.id.to_string(), l.name))
-        .collect())
-}
-
-/// The clients the viewer sees (a trainer: their own), by name, for pickers.
-async fn client_choices(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-) -> Result<Vec<Choice>, AppError> {
-    use crate::clients::access::ClientScope;
-    use crate::clients::repo as client_repo;
-    use crate::http::pagination::PageRequest;
-    let scope = ClientScope::of(db, &viewer.caller).await?;
-    let page = PageRequest::parse(
-        &client_repo::SORT_FIELDS,
-        "name",
-        Some(200),
-        None,
-        None,
-        None,
-    )?;
-    Ok(
-        client_repo::list(db, &scope, &page, &client_repo::ClientFilter::default())
-            .await?
-            .items
-            .into_iter()
-            .map(|c| {
-                Choice::new(
-                    c.id.to_string(),
-                    format!("{} {}", c.first_name, c.last_name),
-                )
-            })
-            .collect(),
-    )
-}
-
-/// Something in the way of a booking, as the conflicts box lists it.
-#[derive(Debug, Clone)]
-pub(crate) struct ConflictView {
-    /// Who is busy (a name).
-    pub(crate) who: String,
-    /// When, formatted.
-    pub(crate) when: String,
-    /// With what: "a personal session", "the class Yoga".
-    pub(crate) what: String,
-    /// Where it can be seen.
-    pub(crate) href: String,
-    /// For a series: the occurrence that clashes, formatted.
-    pub(crate) occurrence: Option<String>,
-}
-
-/// The conflicts of a 409 from the scheduling services, described for people.
-pub(crate) async fn describe_conflicts(
-    db: &impl ConnectionTrait,
-    caller: &crate::auth::CurrentUser,
-    fmt: &Fmt,
-    trainer: Uuid,
-    client: Option<Uuid>,
-    conflicts: &[serde_json::Value],
-) -> Result<Vec<ConflictView>, AppError> {
-    let scope = super::access::ScheduleScope::of(db, caller).await?;
-    let ids_of = |kind: &str| -> Vec<Uuid> {
-        conflicts
-            .iter()
-            .filter(|c| c["type"] == kind)
-            .filter_map(|c| c["id"].as_str()?.parse().ok())
-            .collect()
-    };
-    // Only the sessions the viewer may see are described (and linked); the others stay anonymous.
-    let session_ids = ids_of("session");
-    let sessions: HashMap<Uuid, Session> = session_repo::visible_among(db, &scope, session_ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let names = Names::load(
-        db,
-        scope.org,
-        client
-            .into_iter()
-            .chain(sessions.values().map(|m| m.client_id)),
-        [trainer],
-    )
-    .await?
-    .with_classes(db, scope.org, ids_of("class"))
-    .await?;
-    let time = |v: &serde_json::Value| {
-        v.as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&Utc))
-    };
-    let mut out = Vec::new();
-    for c in conflicts {
-        let Some(id) = c["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else {
-            continue;
-        };
-        let who = match c["with"].as_str() {
-            Some("client") => client.map_or_else(|| "The client".to_owned(), |c| names.client(&c)),
-            _ => names.trainer(&trainer),
-        };
-        let when = match (time(&c["starts_at"]), time(&c["ends_at"])) {
-            (Some(s), Some(e)) => format!("{} – {}", fmt.datetime(&s), fmt.time(&e)),
-            _ => String::new(),
-        };
-        let (what, href) = match (c["type"].as_str(), sessions.get(&id)) {
-            (Some("class"), _) => (
-                format!(
-                    "the class {}",
-                    names.classes.get(&id).cloned().unwrap_or_default()
-                ),
-                format!("/app/classes/{id}"),
-            ),
-            (Some("booking"), _) => ("a place in this class".to_owned(), String::new()),
-            (_, Some(m)) => (
-                format!(
-                    "a {} session with {}",
-                    label(m.kind.as_str()),
-                    names.client(&m.client_id)
-                ),
-                format!("/app/sessions/{id}"),
-            ),
-            _ => ("another session".to_owned(), String::new()),
-        };
-        out.push(ConflictView {
-            who,
-            when,
-            what,
-            href,
-            occurrence: time(&c["occurrence_starts_at"]).map(|t| fmt.datetime(&t)),
-        });
-    }
-    Ok(out)
-}
-
-/// A readable label of a session kind or status (`no_show` → "no-show").
-fn label(s: &str) -> String {
-    match s {
-        "no_show" => "no-show".to_owned(),
-        "checked_in" => "checked in".to_owned(),
-        other => other.replace('_', " "),
-    }
 }

@@ -8,7 +8,8 @@ use chrono::Duration;
 use uuid::Uuid;
 
 use super::booking::{length, length_field, overrides_of};
-use super::{ConflictView, Fields, Names, describe_conflicts, label, parse_instant, rename_fields};
+use super::form::{Fields, parse_instant, rename_fields};
+use super::shared::{ConflictView, Names, describe_conflicts, label};
 use crate::auth::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::scheduling::access::ScheduleScope;
@@ -16,7 +17,7 @@ use crate::scheduling::locations;
 use crate::scheduling::sessions::model::{
     ApplyTo, BookingOverrides, CheckIn, SessionStatus, UpdateSession,
 };
-use crate::scheduling::sessions::service;
+use crate::scheduling::sessions::{checks, service};
 use crate::state::AppState;
 use crate::web::form::{Done, Form, respond};
 use crate::web::page::{FormState, PageError, PageResult, Shell, Viewer, render_status};
@@ -116,7 +117,7 @@ async fn render_session(state: &AppState, viewer: Viewer, id: Uuid, extra: Extra
         checked_in: s.checked_in_at.map(|t| fmt.datetime(&t)),
         cancelled: s.cancelled_at.map(|t| fmt.datetime(&t)),
         late_cancel: s.late_cancel,
-        late_now: service::is_late(db, scope.org, s.starts_at).await?,
+        late_now: checks::is_late(db, scope.org, s.starts_at).await?,
         late_hours: viewer.org.late_cancel_hours,
         version: s.version,
         move_form,

@@ -2,15 +2,17 @@
 //! booking with conflict and working-hours checks, moving, the status lifecycle, cancellation under
 //! the organization's policy, and check-in.
 //!
-//! `model` (types, checks without a database) → `repo` (every query) → `service` (rules,
-//! transactions, audit) → `routes` (API). The scheduling pages call the same services.
+//! `model` (types, checks without a database) → `repo` (every query) → `checks` (booking checks)
+//! → `service` (rules, transactions, audit) → `routes` (API). The scheduling pages call the same services.
 
+pub mod checks;
 pub mod model;
 pub mod repo;
 pub mod routes;
 pub mod series;
 pub mod service;
 
+pub use checks::{check_parties, check_slot, is_late, zone_of};
 pub use model::{
     ApplyTo, Booking, BookingOverrides, CheckIn, CreateSession, ListSessions, Session, SessionKind,
     SessionStatus, UpdateSession, check_in_code, check_in_method, check_times,
@@ -20,4 +22,4 @@ pub use routes::{
     cancel_session, check_in_session, create_session, get_session, list_sessions, router,
     update_session,
 };
-pub use service::{cancel, check_parties, check_slot, is_late, zone_of};
+pub use service::cancel;

@@ -44,9 +44,8 @@ pub async fn create_session(
     Ok(created(format!("/api/v1/sessions/{}", session.id), session))
 }
 
+// Takes the caller (not an `Actor`) because the client file page calls this handler directly.
 /// Lists sessions by start time.
-///
-/// Takes the caller (not an [`Actor`]) because the client file page calls it directly.
 #[utoipa::path(get, path = "", tag = "scheduling", params(ListSessions),
     responses((status = 200, description = "A page of sessions", body = Page<Session>)))]
 pub async fn list_sessions(

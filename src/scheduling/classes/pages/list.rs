@@ -18,7 +18,7 @@ use crate::scheduling::locations;
 use crate::scheduling::pages::form::{
     parse_id, parse_instant, parse_number, rename_fields, require_id,
 };
-use crate::scheduling::pages::{ConflictView, describe_conflicts};
+use crate::scheduling::pages::shared::{ConflictView, describe_conflicts};
 use crate::state::AppState;
 use crate::web::form::{Choice, Done, Fields, Form, respond};
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};

@@ -14,9 +14,9 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::organizations::model::parse_timezone;
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::recurrence::{RecurrenceRule, occurrences};
+use crate::scheduling::sessions::checks::check_parties;
 use crate::scheduling::sessions::model::{Booking, BookingOverrides, SessionKind};
 use crate::scheduling::sessions::repo as session_repo;
-use crate::scheduling::sessions::service::check_parties;
 use crate::scheduling::{conflicts, hours};
 use crate::validation::parse_long_text;
 
