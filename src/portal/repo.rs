@@ -108,39 +108,25 @@ pub async fn ending_after(
         .collect())
 }
 
-/// The client's places (booked or waitlisted) in these classes, by class.
-pub async fn places_in(
+/// The places the client holds (booked or waitlisted), by class: in the classes `only` names, or in
+/// every class.
+pub async fn places(
     db: &impl ConnectionTrait,
     org: OrgId,
     client: Uuid,
-    class_ids: &[Uuid],
+    only: Option<&[Uuid]>,
 ) -> AppResult<HashMap<Uuid, Booking>> {
-    if class_ids.is_empty() {
-        return Ok(HashMap::new());
+    let mut q = class_bookings::Entity::find()
+        .filter(class_bookings::Column::OrganizationId.eq(org.0))
+        .filter(class_bookings::Column::ClientId.eq(client))
+        .filter(class_bookings::Column::Status.ne(CANCELLED));
+    if let Some(ids) = only {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        q = q.filter(class_bookings::Column::ClassId.is_in(ids.iter().copied()));
     }
-    Ok(class_bookings::Entity::find()
-        .filter(class_bookings::Column::OrganizationId.eq(org.0))
-        .filter(class_bookings::Column::ClientId.eq(client))
-        .filter(class_bookings::Column::ClassId.is_in(class_ids.iter().copied()))
-        .filter(class_bookings::Column::Status.ne(CANCELLED))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.class_id, booking(b)))
-        .collect())
-}
-
-/// Every place the client holds (booked or waitlisted), by class.
-pub async fn places_of_client(
-    db: &impl ConnectionTrait,
-    org: OrgId,
-    client: Uuid,
-) -> AppResult<HashMap<Uuid, Booking>> {
-    Ok(class_bookings::Entity::find()
-        .filter(class_bookings::Column::OrganizationId.eq(org.0))
-        .filter(class_bookings::Column::ClientId.eq(client))
-        .filter(class_bookings::Column::Status.ne(CANCELLED))
-        .all(db)
+    Ok(q.all(db)
         .await?
         .into_iter()
         .map(|b| (b.class_id, booking(b)))

@@ -112,7 +112,7 @@ pub async fn places_of(
     client: Uuid,
     class_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Booking>> {
-    repo::places_in(db, org, client, class_ids).await
+    repo::places(db, org, client, Some(class_ids)).await
 }
 
 /// The client's places in classes that have not ended, by start time.
@@ -121,7 +121,7 @@ pub async fn upcoming_places(
     org: OrgId,
     client: Uuid,
 ) -> AppResult<Vec<(Offer, Booking)>> {
-    let mut places = repo::places_of_client(db, org, client).await?;
+    let mut places = repo::places(db, org, client, None).await?;
     let ids: Vec<Uuid> = places.keys().copied().collect();
     let rows = repo::ending_after(db, org, ids, Utc::now(), MAX_CLASSES).await?;
     Ok(offers_of(db, org, rows)

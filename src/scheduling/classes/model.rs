@@ -52,56 +52,31 @@ pub struct Class {
     pub version: i64,
 }
 
-/// A class as stored, before its places are counted (with its check-in code, which only the service
-/// reads).
+/// A class as stored, before its places are counted (`booked` and `waitlisted` are 0), with its
+/// check-in code, which only the service reads. It reads as the [`Class`] it holds.
 #[derive(Debug, Clone)]
 pub struct ClassRecord {
-    /// Id.
-    pub id: Uuid,
-    /// Name.
-    pub name: String,
-    /// Who teaches it.
-    pub trainer_id: Uuid,
-    /// Where.
-    pub location_id: Option<Uuid>,
-    /// Start.
-    pub starts_at: DateTime<Utc>,
-    /// End.
-    pub ends_at: DateTime<Utc>,
-    /// Places.
-    pub capacity: i32,
-    /// Places on the waitlist.
-    pub waitlist_capacity: i32,
-    /// `scheduled` or `cancelled`.
-    pub status: String,
+    /// The class, without its counts.
+    pub class: Class,
     /// The code a client shows to check in.
     pub check_in_code: String,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-    /// Optimistic-concurrency version.
-    pub version: i64,
+}
+
+impl std::ops::Deref for ClassRecord {
+    type Target = Class;
+
+    fn deref(&self) -> &Class {
+        &self.class
+    }
 }
 
 impl ClassRecord {
     /// The class with its places taken and clients waiting.
     pub fn with_counts(self, booked: u64, waitlisted: u64) -> Class {
         Class {
-            id: self.id,
-            name: self.name,
-            trainer_id: self.trainer_id,
-            location_id: self.location_id,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            capacity: self.capacity,
-            waitlist_capacity: self.waitlist_capacity,
-            status: self.status,
             booked,
             waitlisted,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            version: self.version,
+            ..self.class
         }
     }
 
@@ -141,47 +116,24 @@ pub struct CreateClass {
     pub waitlist_capacity: Option<i32>,
 }
 
-/// A checked new class, ready to be stored.
-#[derive(Debug, Clone)]
-pub struct NewClass {
-    /// Name.
-    pub name: String,
-    /// Who teaches it.
-    pub trainer_id: Uuid,
-    /// Where.
-    pub location_id: Option<Uuid>,
-    /// Start.
-    pub starts_at: DateTime<Utc>,
-    /// End.
-    pub ends_at: DateTime<Utc>,
-    /// Places.
-    pub capacity: i32,
-    /// Places on the waitlist.
-    pub waitlist_capacity: i32,
-}
-
 impl CreateClass {
-    /// Checks the fields that need no lookup, adding every problem to `e`; the checked class when
-    /// they pass (the caller still turns `e` into the error).
-    pub fn check(&self, e: &mut FieldErrors) -> Option<NewClass> {
+    /// Checks the fields that need no lookup, adding every problem to `e`; the checked name when it
+    /// passes (the caller still turns `e` into the error).
+    pub fn check(&self, e: &mut FieldErrors) -> Option<String> {
         let name = e.check("name", parse_text(&self.name, 100));
         check_times(e, self.starts_at, self.ends_at);
         if !(1..=500).contains(&self.capacity) {
             e.add("capacity", "must be between 1 and 500");
         }
-        let waitlist = self.waitlist_capacity.unwrap_or(0);
-        if !(0..=500).contains(&waitlist) {
+        if !(0..=500).contains(&self.waitlist()) {
             e.add("waitlist_capacity", "must be between 0 and 500");
         }
-        Some(NewClass {
-            name: name?,
-            trainer_id: self.trainer_id,
-            location_id: self.location_id,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            capacity: self.capacity,
-            waitlist_capacity: waitlist,
-        })
+        name
+    }
+
+    /// Places on the waitlist (none unless given).
+    pub fn waitlist(&self) -> i32 {
+        self.waitlist_capacity.unwrap_or(0)
     }
 }
 
@@ -300,9 +252,10 @@ mod tests {
     #[test]
     fn a_good_class_defaults_to_no_waitlist() {
         let mut e = FieldErrors::new();
-        let new = input("Yoga", 10, None).check(&mut e).unwrap();
+        let class = input(" Yoga ", 10, None);
+        assert_eq!(class.check(&mut e).as_deref(), Some("Yoga"));
         assert!(e.is_empty());
-        assert_eq!((new.name.as_str(), new.waitlist_capacity), ("Yoga", 0));
+        assert_eq!(class.waitlist(), 0);
     }
 
     #[test]

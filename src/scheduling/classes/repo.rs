@@ -16,7 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::model::{
-    BOOKED, Booking, CANCELLED, Class, ClassRecord, ListClasses, NewClass, SCHEDULED, WAITLISTED,
+    BOOKED, Booking, CANCELLED, Class, ClassRecord, CreateClass, ListClasses, SCHEDULED, WAITLISTED,
 };
 use crate::db::entities::{class_bookings, classes, trainers};
 use crate::db::{new_id, now};
@@ -33,19 +33,23 @@ const SORT: [SortField<classes::Column>; 1] = [SortField {
 /// A class row as the domain sees it.
 pub(crate) fn record(m: classes::Model) -> ClassRecord {
     ClassRecord {
-        id: m.id,
-        name: m.name,
-        trainer_id: m.trainer_id,
-        location_id: m.location_id,
-        starts_at: m.starts_at,
-        ends_at: m.ends_at,
-        capacity: m.capacity,
-        waitlist_capacity: m.waitlist_capacity,
-        status: m.status,
+        class: Class {
+            id: m.id,
+            name: m.name,
+            trainer_id: m.trainer_id,
+            location_id: m.location_id,
+            starts_at: m.starts_at,
+            ends_at: m.ends_at,
+            capacity: m.capacity,
+            waitlist_capacity: m.waitlist_capacity,
+            status: m.status,
+            booked: 0,
+            waitlisted: 0,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        },
         check_in_code: m.check_in_code,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-        version: m.version,
     }
 }
 
@@ -147,24 +151,25 @@ pub async fn lock(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<
     q.one(db).await?.map(record).ok_or(AppError::NotFound)
 }
 
-/// Stores a new scheduled class.
+/// Stores a new scheduled class (checked by the service) under its checked `name`.
 pub async fn insert(
     db: &impl ConnectionTrait,
     org: OrgId,
-    new: NewClass,
+    new: &CreateClass,
+    name: String,
     check_in_code: String,
 ) -> AppResult<ClassRecord> {
     let at = now();
     let m = classes::Entity::insert(classes::ActiveModel {
         id: Set(new_id()),
         organization_id: Set(org.0),
-        name: Set(new.name),
+        name: Set(name),
         trainer_id: Set(new.trainer_id),
         location_id: Set(new.location_id),
         starts_at: Set(new.starts_at),
         ends_at: Set(new.ends_at),
         capacity: Set(new.capacity),
-        waitlist_capacity: Set(new.waitlist_capacity),
+        waitlist_capacity: Set(new.waitlist()),
         status: Set(SCHEDULED.into()),
         check_in_code: Set(check_in_code),
         sequence: Set(0),
@@ -267,31 +272,19 @@ pub async fn cancel(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResul
     Ok(())
 }
 
-/// One booking of a class, in any status.
+/// One booking of a class; with `holding`, only while it holds a place (booked or waitlisted).
 pub async fn booking_of(
     db: &impl ConnectionTrait,
     class: Uuid,
     id: Uuid,
+    holding: bool,
 ) -> AppResult<Option<Booking>> {
-    Ok(class_bookings::Entity::find_by_id(id)
-        .filter(class_bookings::Column::ClassId.eq(class))
-        .one(db)
-        .await?
-        .map(booking))
-}
-
-/// One booking of a class that still holds a place (booked or waitlisted).
-pub async fn active_booking(
-    db: &impl ConnectionTrait,
-    class: Uuid,
-    id: Uuid,
-) -> AppResult<Option<Booking>> {
-    Ok(class_bookings::Entity::find_by_id(id)
-        .filter(class_bookings::Column::ClassId.eq(class))
-        .filter(class_bookings::Column::Status.ne(CANCELLED))
-        .one(db)
-        .await?
-        .map(booking))
+    let mut q =
+        class_bookings::Entity::find_by_id(id).filter(class_bookings::Column::ClassId.eq(class));
+    if holding {
+        q = q.filter(class_bookings::Column::Status.ne(CANCELLED));
+    }
+    Ok(q.one(db).await?.map(booking))
 }
 
 /// The place a client holds in a class (booked or waitlisted), if any.

@@ -52,18 +52,18 @@ pub async fn create_class(db: &Db, actor: &Actor, input: CreateClass) -> AppResu
     {
         e.add("location_id", "is not a location of this organization");
     }
-    let Some(new) = e.into_result(checked)? else {
+    let Some(name) = e.into_result(checked)? else {
         return Err(AppError::field("name", "is required"));
     };
     let txn = db.begin_write().await?;
-    conflicts::lock_people(&txn, &[new.trainer_id]).await?;
+    conflicts::lock_people(&txn, &[input.trainer_id]).await?;
     let found = conflicts::find(
         &txn,
         scope.org,
-        new.trainer_id,
+        input.trainer_id,
         None,
-        new.starts_at,
-        new.ends_at,
+        input.starts_at,
+        input.ends_at,
         &[],
     )
     .await?;
@@ -76,7 +76,7 @@ pub async fn create_class(db: &Db, actor: &Actor, input: CreateClass) -> AppResu
                 .collect(),
         });
     }
-    let class = repo::insert(&txn, scope.org, new, check_in_code()).await?;
+    let class = repo::insert(&txn, scope.org, &input, name, check_in_code()).await?;
     audit::record(
         &txn,
         &actor.audit,
@@ -287,7 +287,7 @@ async fn cancel_booking_in(
     booking_id: Uuid,
 ) -> AppResult<()> {
     let class = repo::lock(txn, scope.org, id).await?;
-    let booking = repo::active_booking(txn, id, booking_id)
+    let booking = repo::booking_of(txn, id, booking_id, true)
         .await?
         .ok_or(AppError::NotFound)?;
     match scope.who {
@@ -349,7 +349,7 @@ pub async fn check_in_booking(
     let scope = ScheduleScope::for_actor(db.conn(), actor).await?;
     let txn = db.begin_write().await?;
     let class = repo::get(&txn, scope.org, id).await?;
-    let booking = repo::booking_of(&txn, id, booking_id)
+    let booking = repo::booking_of(&txn, id, booking_id, false)
         .await?
         .ok_or(AppError::NotFound)?;
     match scope.who {

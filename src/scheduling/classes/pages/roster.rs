@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::TrainerNames;
 use crate::auth::Role;
 use crate::clients::repo as client_repo;
-use crate::error::{AppError, FieldErrors};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::scheduling::access::{ScheduleScope, Who};
 use crate::scheduling::classes::model::{BOOKED, BookClass, SCHEDULED, WAITLISTED};
 use crate::scheduling::classes::service;
@@ -137,6 +137,26 @@ pub async fn show_class(
     render_class(&state, &viewer, id, FormState::default()).await
 }
 
+/// The ending of every roster action: back to the class page with `message`, or the page again
+/// with the refusal at its field.
+async fn back_to_class<T>(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    form: Form,
+    result: AppResult<T>,
+    message: impl FnOnce(T) -> String,
+) -> PageResult {
+    respond(
+        state,
+        result,
+        form.state,
+        |v| Done::to(format!("/app/classes/{id}"), message(v)),
+        |form| render_class(state, viewer, id, form),
+    )
+    .await
+}
+
 /// `POST /app/classes/{id}/bookings`: staff book a client (or put them on the waitlist).
 pub async fn book_client(
     State(state): State<AppState>,
@@ -155,21 +175,12 @@ pub async fn book_client(
         }
         None => Err(AppError::Validation(e)),
     };
-    respond(
-        &state,
-        result,
-        form.state,
-        |b| {
-            let message = match b.position {
-                Some(p) if b.status == WAITLISTED => {
-                    format!("The class is full: waitlisted at position {p}.")
-                }
-                _ => "Booked.".to_owned(),
-            };
-            Done::to(format!("/app/classes/{id}"), message)
-        },
-        |form| render_class(&state, &viewer, id, form),
-    )
+    back_to_class(&state, &viewer, id, form, result, |b| match b.position {
+        Some(p) if b.status == WAITLISTED => {
+            format!("The class is full: waitlisted at position {p}.")
+        }
+        _ => "Booked.".to_owned(),
+    })
     .await
 }
 
@@ -183,13 +194,9 @@ pub async fn cancel_booking(
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
     let result = service::cancel_booking(&state.db, &viewer.actor(), id, booking_id).await;
-    respond(
-        &state,
-        result,
-        form.state,
-        |()| Done::to(format!("/app/classes/{id}"), "Booking cancelled."),
-        |form| render_class(&state, &viewer, id, form),
-    )
+    back_to_class(&state, &viewer, id, form, result, |()| {
+        "Booking cancelled.".to_owned()
+    })
     .await
 }
 
@@ -209,12 +216,8 @@ pub async fn check_in_booking(
         &CheckIn::default(),
     )
     .await;
-    respond(
-        &state,
-        result,
-        form.state,
-        |_| Done::to(format!("/app/classes/{id}"), "Checked in."),
-        |form| render_class(&state, &viewer, id, form),
-    )
+    back_to_class(&state, &viewer, id, form, result, |_| {
+        "Checked in.".to_owned()
+    })
     .await
 }
