@@ -35,8 +35,23 @@ pub const SORT_FIELDS: [SortField<Column>; 3] = [
     },
 ];
 
+/// An account as the domain sees it (an unknown stored role is an internal error).
 fn to_user(m: users::Model) -> AppResult<User> {
-    User::try_from(m).map_err(AppError::Internal)
+    let role = Role::parse(&m.role).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("user {} has an unknown stored role", m.id))
+    })?;
+    Ok(User {
+        id: m.id,
+        organization_id: m.organization_id,
+        name: m.name,
+        email: m.email,
+        role,
+        active: m.active,
+        last_login_at: m.last_login_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    })
 }
 
 /// Inserts a new account. A taken email is a 409.
