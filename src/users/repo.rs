@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::model::{NewUser, User, UserChanges, normalize};
 use crate::auth::Role;
 use crate::db::entities::users::{self, Column};
+use crate::db::versioned::check_touched;
 use crate::db::{Backend, new_id, now};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
@@ -220,13 +221,11 @@ pub async fn update(
         .map_err(AppError::unique_as(
             "An account with this email already exists.",
         ))?;
-    let current = get(db, org, id).await?.ok_or(AppError::NotFound)?;
-    if result.rows_affected == 0 {
-        return Err(AppError::PreconditionFailed {
-            current_version: current.version,
-        });
-    }
-    Ok(current)
+    check_touched(result.rows_affected, || async {
+        Ok(get(db, org, id).await?.map(|u| u.version))
+    })
+    .await?;
+    get(db, org, id).await?.ok_or(AppError::NotFound)
 }
 
 /// Deletes an account (its sessions go with it).
