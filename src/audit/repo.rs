@@ -157,26 +157,14 @@ pub async fn list(
     if let Some(v) = &filter.action {
         cond = cond.add(Column::Action.eq(v.as_str()));
     }
-    let total = if page.include_total {
-        Some(
-            audit_events::Entity::find()
-                .filter(cond.clone())
-                .count(db)
-                .await?,
-        )
-    } else {
-        None
-    };
-    let rows = page
-        .apply(audit_events::Entity::find().filter(cond), Column::Id)
-        .all(db)
-        .await?;
-    page.finish(
-        rows,
+    page.fetch::<audit_events::Entity, _>(
+        db,
+        cond,
+        Column::Id,
         |m| (SortValue::Int(m.seq), m.id),
         |m| AuditEvent::try_from(m).map_err(AppError::Internal),
-        total,
     )
+    .await
 }
 
 /// Every organization, oldest first: the chains `audit verify` walks.

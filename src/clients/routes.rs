@@ -58,12 +58,7 @@ pub struct ListClients {
 
 impl ListClients {
     /// The validated page request and filter.
-    pub fn parse(
-        self,
-    ) -> AppResult<(
-        PageRequest<crate::db::entities::clients::Column>,
-        ClientFilter,
-    )> {
+    pub fn parse(self) -> AppResult<(repo::ClientPageRequest, ClientFilter)> {
         if self.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
             return Err(AppError::bad_param("q", "must be at most 100 characters"));
         }

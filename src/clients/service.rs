@@ -17,14 +17,14 @@ use crate::audit::{self, Event};
 use crate::auth::{Actor, Role};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::http::pagination::{Page, PageRequest};
+use crate::http::pagination::Page;
 use crate::validation::{parse_long_text, parse_text};
 
 /// A page of the clients the actor may see (trainers and above; a trainer: their own clients).
 pub async fn list_clients(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    page: &PageRequest<crate::db::entities::clients::Column>,
+    page: &repo::ClientPageRequest,
     filter: &ClientFilter,
 ) -> AppResult<Page<Client>> {
     actor.require(Role::Trainer)?;

@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Role, password};
-use crate::db::entities::users;
 use crate::error::{AppError, FieldErrors};
 
 /// A login account of an organization.
@@ -33,27 +32,6 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version; send it back as `If-Match` or `version` when updating.
     pub version: i64,
-}
-
-impl TryFrom<users::Model> for User {
-    type Error = anyhow::Error;
-
-    fn try_from(m: users::Model) -> Result<Self, Self::Error> {
-        let role = Role::parse(&m.role)
-            .ok_or_else(|| anyhow::anyhow!("user {} has an unknown stored role", m.id))?;
-        Ok(Self {
-            id: m.id,
-            organization_id: m.organization_id,
-            name: m.name,
-            email: m.email,
-            role,
-            active: m.active,
-            last_login_at: m.last_login_at,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: m.version,
-        })
-    }
 }
 
 /// `POST /api/v1/users`.

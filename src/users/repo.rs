@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::model::{NewUser, User, UserChanges, normalize};
 use crate::auth::Role;
 use crate::db::entities::users::{self, Column};
+use crate::db::versioned::check_touched;
 use crate::db::{Backend, new_id, now};
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue};
@@ -35,8 +36,23 @@ pub const SORT_FIELDS: [SortField<Column>; 3] = [
     },
 ];
 
+/// An account as the domain sees it (an unknown stored role is an internal error).
 fn to_user(m: users::Model) -> AppResult<User> {
-    User::try_from(m).map_err(AppError::Internal)
+    let role = Role::parse(&m.role).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("user {} has an unknown stored role", m.id))
+    })?;
+    Ok(User {
+        id: m.id,
+        organization_id: m.organization_id,
+        name: m.name,
+        email: m.email,
+        role,
+        active: m.active,
+        last_login_at: m.last_login_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        version: m.version,
+    })
 }
 
 /// Inserts a new account. A taken email is a 409.
@@ -205,13 +221,11 @@ pub async fn update(
         .map_err(AppError::unique_as(
             "An account with this email already exists.",
         ))?;
-    let current = get(db, org, id).await?.ok_or(AppError::NotFound)?;
-    if result.rows_affected == 0 {
-        return Err(AppError::PreconditionFailed {
-            current_version: current.version,
-        });
-    }
-    Ok(current)
+    check_touched(result.rows_affected, || async {
+        Ok(get(db, org, id).await?.map(|u| u.version))
+    })
+    .await?;
+    get(db, org, id).await?.ok_or(AppError::NotFound)
 }
 
 /// Deletes an account (its sessions go with it).

@@ -31,11 +31,14 @@ use super::access::{ClientScope, Visibility};
 use super::model::{Assignment, Client, ClientStatus};
 use crate::db::entities::{client_trainers, clients};
 use crate::error::{AppError, AppResult};
-use crate::http::pagination::{SortField, SortKind};
+use crate::http::pagination::{PageRequest, SortField, SortKind};
 use crate::validation::normalize;
 pub use crate::validation::person_sort_key as sort_name;
 
 use clients::Column;
+
+/// A page request of the client list (its sort columns are the repository's business).
+pub type ClientPageRequest = PageRequest<Column>;
 
 /// The fields `GET /clients` sorts by.
 pub const SORT_FIELDS: [SortField<Column>; 3] = [

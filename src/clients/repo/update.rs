@@ -9,6 +9,7 @@ use super::super::access::ClientScope;
 use super::super::model::{Client, ClientFields, ClientStatus};
 use crate::db::entities::{client_trainers, clients};
 use crate::db::now;
+use crate::db::versioned::{check_touched, expect_version};
 use crate::error::{AppError, AppResult};
 use crate::trainers::repo as trainer_repo;
 use crate::validation::phone_digits;
@@ -29,11 +30,7 @@ pub async fn update(
     fields: ClientFields,
 ) -> AppResult<Client> {
     let current = find_row(db, scope, id).await?.ok_or(AppError::NotFound)?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(AppError::PreconditionFailed {
-            current_version: current.version,
-        });
-    }
+    expect_version(expected_version, current.version)?;
     let from = ClientStatus::parse(&current.status);
     if let (Some(from), Some(to)) = (from, fields.status) {
         from.check_transition(to)
@@ -129,14 +126,11 @@ pub async fn update(
         .filter(Column::Version.eq(current.version))
         .exec(db)
         .await?;
-    if r.rows_affected == 0 {
-        let now_version = find_row(db, scope, id)
-            .await?
-            .map_or(current.version, |m| m.version);
-        return Err(AppError::PreconditionFailed {
-            current_version: now_version,
-        });
-    }
+    // Changed or deleted since it was read: 412 or 404.
+    check_touched(r.rows_affected, || async {
+        Ok(find_row(db, scope, id).await?.map(|m| m.version))
+    })
+    .await?;
     if let Some(tags) = &fields.tags {
         replace_tags(db, scope, id, tags).await?;
     }

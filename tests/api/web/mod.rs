@@ -5,6 +5,7 @@ pub mod client;
 
 mod admin;
 mod clients;
+mod custom_fields;
 mod foundation;
 mod locations;
 mod portal;
