@@ -22,8 +22,8 @@ use super::notes::model::{Note, TimelineEntry};
 use super::repo::{self, notes as note_repo};
 use super::routes::ListClients;
 use super::service::timeline;
-use crate::audit::{self, AuditContext, Event};
-use crate::auth::{Actor, CurrentUser, Role};
+use crate::audit::{self, Event};
+use crate::auth::{Actor, Role};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::ApiQuery;
@@ -278,16 +278,6 @@ pub async fn export_personal_data_as(
     txn.commit().await?;
     tracing::info!(org.id = %scope.org, client.id = %id, "personal data exported");
     Ok(export)
-}
-
-/// [`export_personal_data_as`] for a caller and the audit context of their request (the portal).
-pub async fn export_personal_data(
-    db: &Db,
-    caller: &CurrentUser,
-    ctx: &AuditContext,
-    id: Uuid,
-) -> AppResult<PersonalDataExport> {
-    export_personal_data_as(db, &Actor::new(*caller, ctx.clone()), id).await
 }
 
 /// Gathers the personal data export of a client the scope sees.

@@ -14,7 +14,7 @@ use super::service::{self, DAYS_AHEAD};
 use super::view::{ClassRow, DayGroup, Place, PortalViewer, back_to, by_day, class_row, refusal};
 use crate::clients::Client;
 use crate::clients::access::ClientScope;
-use crate::clients::export::export_personal_data;
+use crate::clients::export::export_personal_data_as;
 use crate::clients::repo as client_repo;
 use crate::error::AppError;
 use crate::organizations::OrgId;
@@ -207,10 +207,9 @@ pub async fn cancel_session(
     p: PortalViewer,
     Path(id): Path<Uuid>,
 ) -> PageResult {
-    let result = sessions::cancel(
+    let result = sessions::service::cancel_session(
         &state.db,
-        &p.viewer.caller,
-        &p.viewer.audit,
+        &p.viewer.actor(),
         id,
         &BookingOverrides::default(),
     )
@@ -276,8 +275,7 @@ pub async fn export_data(State(state): State<AppState>, p: PortalViewer) -> Page
     let Some(client) = p.client else {
         return Err(AppError::NotFound.into());
     };
-    let ctx = p.viewer.audit.clone();
-    let export = export_personal_data(&state.db, &p.viewer.caller, &ctx, client).await?;
+    let export = export_personal_data_as(&state.db, &p.viewer.actor(), client).await?;
     let mut response = Json(export).into_response();
     response.headers_mut().insert(
         header::CONTENT_DISPOSITION,

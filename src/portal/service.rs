@@ -1,7 +1,7 @@
 //! What the portal and the booking page read beyond the API's own rules: an organization's public
 //! class schedule (no client data) and a client's own bookings and sessions. Booking and cancelling go
 //! through the same services as the API (`scheduling::classes::{book_class, cancel_booking}`,
-//! `scheduling::sessions::cancel`); every query is in a repository (`portal::repo`, and
+//! `scheduling::sessions::service::cancel_session`); every query is in a repository (`portal::repo`, and
 //! `scheduling::classes::repo` for counts and names).
 
 use std::collections::HashMap;

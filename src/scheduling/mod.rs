@@ -12,8 +12,8 @@ pub mod pages;
 pub mod recurrence;
 pub mod sessions;
 
-pub use sessions::series;
 /// The old name of [`availability`], kept for the paths others use (`scheduling::hours::X`).
 pub use availability as hours;
 /// The iCalendar writer, now part of [`feeds`].
 pub use feeds::ics;
+pub use sessions::series;

@@ -302,8 +302,15 @@ mod tests {
         assert_eq!(form.state.value("name"), "Ann");
         assert_eq!(form.state.value("email"), "a@b.c");
         for secret in ["password", "new_password", "csrf_token", "totp_code"] {
-            assert_eq!(form.state.value(secret), "", "{secret} must not be shown again");
-            assert!(!form.fields.get(secret).is_empty(), "{secret} is still read");
+            assert_eq!(
+                form.state.value(secret),
+                "",
+                "{secret} must not be shown again"
+            );
+            assert!(
+                !form.fields.get(secret).is_empty(),
+                "{secret} is still read"
+            );
         }
     }
 }

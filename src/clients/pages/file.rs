@@ -19,9 +19,9 @@ use crate::clients::model::Client;
 use crate::clients::repo;
 use crate::clients::service::{notes_of, timeline};
 use crate::error::AppError;
-use crate::http::ApiQuery;
 use crate::scheduling::agenda::attendance;
-use crate::scheduling::sessions::{ListSessions, list_sessions};
+use crate::scheduling::sessions::ListSessions;
+use crate::scheduling::sessions::service::list_sessions;
 use crate::state::AppState;
 use crate::web::form::Choice;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
@@ -232,22 +232,13 @@ pub(super) async fn file_page(
             })
             .collect()
     };
-    let upcoming = list_sessions(
-        State(state.clone()),
-        viewer.caller,
-        ApiQuery(sessions(Some(now), None, "starts_at")),
-    )
-    .await?
-    .0
-    .items;
-    let past = list_sessions(
-        State(state.clone()),
-        viewer.caller,
-        ApiQuery(sessions(None, Some(now), "-starts_at")),
-    )
-    .await?
-    .0
-    .items;
+    let actor = viewer.actor();
+    let upcoming = list_sessions(db, &actor, &sessions(Some(now), None, "starts_at"))
+        .await?
+        .items;
+    let past = list_sessions(db, &actor, &sessions(None, Some(now), "-starts_at"))
+        .await?
+        .items;
     let att = attendance(db, viewer.caller.org, id).await?;
     let consents = repo::consents(db, &scope, id)
         .await?

@@ -16,7 +16,6 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
-
 /// The pages of this domain.
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -22,4 +22,3 @@ pub use routes::{
     cancel_session, check_in_session, create_session, get_session, list_sessions, router,
     update_session,
 };
-pub use service::cancel;

@@ -15,8 +15,8 @@ use super::model::{
 };
 use super::repo;
 use super::series::repo as series_repo;
-use crate::audit::{self, AuditContext, Event};
-use crate::auth::{Actor, CurrentUser};
+use crate::audit::{self, Event};
+use crate::auth::Actor;
 use crate::db::Db;
 use crate::db::versioned::expect_version;
 use crate::error::{AppError, AppResult, FieldErrors};
@@ -168,17 +168,6 @@ pub async fn cancel_session(
     }
     txn.commit().await?;
     pick(changed, id, &scope)
-}
-
-/// [`cancel_session`] for callers that still hold a caller and an audit context apart.
-pub async fn cancel(
-    db: &Db,
-    caller: &CurrentUser,
-    ctx: &AuditContext,
-    id: Uuid,
-    options: &BookingOverrides,
-) -> AppResult<Session> {
-    cancel_session(db, &Actor::new(*caller, ctx.clone()), id, options).await
 }
 
 /// Checks a session's client in: staff and the trainer check anyone in; a client with the code.
