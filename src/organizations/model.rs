@@ -166,3 +166,40 @@ mod tests {
         assert!(parse_locale("1x").is_err());
     }
 }
+
+/// `PATCH /api/v1/organization`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganization {
+    /// 1–200 characters.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// IANA time zone.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// ISO 4217 code.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// BCP 47 locale.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// 0–168 hours.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 168)]
+    pub late_cancel_hours: Option<i32>,
+    /// Whether clients may cancel themselves.
+    #[serde(default)]
+    pub clients_may_cancel: Option<bool>,
+    /// 1–365 days.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
+    pub booking_opens_days: Option<i32>,
+    /// 0–1440 minutes.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1440)]
+    pub booking_closes_minutes: Option<i32>,
+    /// The version the change is based on.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
