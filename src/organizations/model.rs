@@ -5,8 +5,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::entities::organizations;
-
 /// The tenant: the id of the caller's organization. Every repository function takes it first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OrgId(pub Uuid);
@@ -46,26 +44,6 @@ pub struct Organization {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version.
     pub version: i64,
-}
-
-impl From<organizations::Model> for Organization {
-    fn from(m: organizations::Model) -> Self {
-        Self {
-            id: m.id,
-            name: m.name,
-            slug: m.slug,
-            timezone: m.timezone,
-            currency: m.currency,
-            locale: m.locale,
-            late_cancel_hours: m.late_cancel_hours,
-            clients_may_cancel: m.clients_may_cancel,
-            booking_opens_days: m.booking_opens_days,
-            booking_closes_minutes: m.booking_closes_minutes,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: m.version,
-        }
-    }
 }
 
 /// An organization name: 1 to 200 characters after trimming, no control characters.
