@@ -61,4 +61,35 @@
         .catch(function () { /* the form still works by submitting it */ });
     }, 250);
   });
+
+  // The trainer picker: a search box (data-picker-for="select id") above a select with
+  // data-picker="/app/trainers/picker" narrows its options as one types; the chosen one stays.
+  document.querySelectorAll("input[data-picker-for]").forEach(function (search) {
+    var select = document.getElementById(search.getAttribute("data-picker-for"));
+    if (!select || !select.getAttribute("data-picker")) {
+      return;
+    }
+    search.hidden = false;
+    var wait = null;
+    var inflight = null;
+    search.addEventListener("input", function () {
+      window.clearTimeout(wait);
+      wait = window.setTimeout(function () {
+        var params = new URLSearchParams({ q: search.value, selected: select.value });
+        if (inflight) {
+          inflight.abort();
+        }
+        inflight = new AbortController();
+        fetch(select.getAttribute("data-picker") + "?" + params.toString(),
+          { headers: { Accept: "text/html" }, signal: inflight.signal, credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+          .then(function (html) {
+            var doc = new DOMParser().parseFromString("<select>" + html + "</select>", "text/html");
+            var keep = Array.prototype.filter.call(select.options, function (o) { return o.value === ""; });
+            select.replaceChildren.apply(select, keep.concat(Array.prototype.slice.call(doc.querySelectorAll("option"))));
+          })
+          .catch(function () { /* the full list still works */ });
+      }, 200);
+    });
+  });
 })();

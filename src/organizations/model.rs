@@ -5,8 +5,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::entities::organizations;
-
 /// The tenant: the id of the caller's organization. Every repository function takes it first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OrgId(pub Uuid);
@@ -46,26 +44,6 @@ pub struct Organization {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version.
     pub version: i64,
-}
-
-impl From<organizations::Model> for Organization {
-    fn from(m: organizations::Model) -> Self {
-        Self {
-            id: m.id,
-            name: m.name,
-            slug: m.slug,
-            timezone: m.timezone,
-            currency: m.currency,
-            locale: m.locale,
-            late_cancel_hours: m.late_cancel_hours,
-            clients_may_cancel: m.clients_may_cancel,
-            booking_opens_days: m.booking_opens_days,
-            booking_closes_minutes: m.booking_closes_minutes,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: m.version,
-        }
-    }
 }
 
 /// An organization name: 1 to 200 characters after trimming, no control characters.
@@ -165,4 +143,41 @@ mod tests {
         assert_eq!(parse_locale("de_de").unwrap(), "de-DE");
         assert!(parse_locale("1x").is_err());
     }
+}
+
+/// `PATCH /api/v1/organization`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganization {
+    /// 1–200 characters.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// IANA time zone.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// ISO 4217 code.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// BCP 47 locale.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// 0–168 hours.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 168)]
+    pub late_cancel_hours: Option<i32>,
+    /// Whether clients may cancel themselves.
+    #[serde(default)]
+    pub clients_may_cancel: Option<bool>,
+    /// 1–365 days.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
+    pub booking_opens_days: Option<i32>,
+    /// 0–1440 minutes.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1440)]
+    pub booking_closes_minutes: Option<i32>,
+    /// The version the change is based on.
+    #[serde(default)]
+    pub version: Option<i64>,
 }

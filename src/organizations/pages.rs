@@ -1,21 +1,17 @@
 //! `/app/settings`: the organization's name, time zone, currency, language and booking rules.
 
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::get;
-use serde::Deserialize;
 
-use super::Organization;
-use super::routes::{UpdateOrganization, update};
+use super::model::UpdateOrganization;
+use super::{Organization, service};
 use crate::auth::Role;
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
-use crate::web::page::{
-    FormState, PageResult, Shell, Viewer, redirect_with, render, render_status,
-};
+use crate::web::form::{Done, Fields, Form, FormState, respond};
+use crate::web::page::{PageResult, Shell, Viewer, render};
 
 /// The pages of this module.
 pub fn router() -> Router<AppState> {
@@ -59,101 +55,51 @@ async fn settings(viewer: Viewer) -> PageResult {
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct SettingsInput {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    timezone: String,
-    #[serde(default)]
-    currency: String,
-    #[serde(default)]
-    locale: String,
-    #[serde(default)]
-    late_cancel_hours: String,
-    #[serde(default)]
-    clients_may_cancel: Option<String>,
-    #[serde(default)]
-    booking_opens_days: String,
-    #[serde(default)]
-    booking_closes_minutes: String,
-    #[serde(default)]
-    version: Option<i64>,
-}
-
 /// A whole number typed into a form, or the field's error.
-fn number(form: &mut FormState, name: &str, raw: &str) -> Option<i32> {
-    match raw.trim().parse::<i32>() {
+fn number(errors: &mut FieldErrors, fields: &Fields, name: &str) -> Option<i32> {
+    match fields.get(name).parse::<i32>() {
         Ok(n) => Some(n),
         Err(_) => {
-            form.add_error(name, "must be a whole number");
+            errors.add(name, "must be a whole number");
             None
         }
     }
 }
 
-async fn save_settings(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(input): Form<SettingsInput>,
-) -> PageResult {
-    let mut form = FormState::with_values([
-        ("name", input.name.clone()),
-        ("timezone", input.timezone.clone()),
-        ("currency", input.currency.clone()),
-        ("locale", input.locale.clone()),
-        ("late_cancel_hours", input.late_cancel_hours.clone()),
-        ("booking_opens_days", input.booking_opens_days.clone()),
-        (
-            "booking_closes_minutes",
-            input.booking_closes_minutes.clone(),
-        ),
-    ]);
-    if input.clients_may_cancel.is_some() {
-        form.set("clients_may_cancel", "on");
-    }
+/// `POST /app/settings` (owners and admins).
+async fn save_settings(State(state): State<AppState>, viewer: Viewer, form: Form) -> PageResult {
+    viewer.require(Role::Admin)?;
+    let f = &form.fields;
+    let mut errors = FieldErrors::new();
     let changes = UpdateOrganization {
-        name: Some(input.name),
-        timezone: Some(input.timezone),
-        currency: Some(input.currency),
-        locale: Some(input.locale),
-        late_cancel_hours: number(&mut form, "late_cancel_hours", &input.late_cancel_hours),
-        clients_may_cancel: Some(input.clients_may_cancel.is_some()),
-        booking_opens_days: number(&mut form, "booking_opens_days", &input.booking_opens_days),
-        booking_closes_minutes: number(
-            &mut form,
-            "booking_closes_minutes",
-            &input.booking_closes_minutes,
-        ),
-        version: input.version,
+        name: Some(f.text("name")),
+        timezone: Some(f.text("timezone")),
+        currency: Some(f.text("currency")),
+        locale: Some(f.text("locale")),
+        late_cancel_hours: number(&mut errors, f, "late_cancel_hours"),
+        clients_may_cancel: Some(f.checked("clients_may_cancel")),
+        booking_opens_days: number(&mut errors, f, "booking_opens_days"),
+        booking_closes_minutes: number(&mut errors, f, "booking_closes_minutes"),
+        version: f.get("version").parse().ok(),
     };
-    let result = if form.has_errors() {
-        Err(AppError::Validation(Default::default()))
+    let result = if errors.is_empty() {
+        let expected = changes.version;
+        service::update_organization(&state.db, &viewer.actor(), expected, changes).await
     } else {
-        update(
-            &state.db,
-            &viewer.caller,
-            &viewer.audit,
-            input.version,
-            changes,
-        )
-        .await
-        .map(|_| ())
+        Err(AppError::Validation(errors))
     };
-    match result {
-        Ok(()) => Ok(redirect_with(&state, "/app/settings", "Settings saved.")),
-        Err(e) => {
-            if !form.has_errors() {
-                form.take_error(e)?;
-            }
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &SettingsPage {
-                    org: viewer.org,
-                    shell: viewer.shell,
-                    form,
-                },
-            )
-        }
-    }
+    respond(
+        &state,
+        result,
+        form.state,
+        |_| Done::to("/app/settings", "Settings saved."),
+        |form| async move {
+            render(&SettingsPage {
+                org: viewer.org,
+                shell: viewer.shell,
+                form,
+            })
+        },
+    )
+    .await
 }

@@ -6,6 +6,26 @@ use super::model::{OrgId, Organization};
 use crate::db::entities::organizations;
 use crate::db::{new_id, now};
 
+impl From<organizations::Model> for Organization {
+    fn from(m: organizations::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            slug: m.slug,
+            timezone: m.timezone,
+            currency: m.currency,
+            locale: m.locale,
+            late_cancel_hours: m.late_cancel_hours,
+            clients_may_cancel: m.clients_may_cancel,
+            booking_opens_days: m.booking_opens_days,
+            booking_closes_minutes: m.booking_closes_minutes,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
 /// The fields of a new organization, already validated.
 #[derive(Debug, Clone)]
 pub struct NewOrganization {

@@ -1,13 +1,17 @@
 //! Creating an organization together with its first owner: sign-up, the shell and the demo seed all
 //! come through here, each saying who is acting for the audit trail.
 
+use sea_orm::ConnectionTrait;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::OrgId;
-use super::model::{Organization, parse_org_name, parse_timezone, slugify};
-use super::repo::{self, NewOrganization};
+use super::model::{
+    Organization, UpdateOrganization, parse_currency, parse_locale, parse_org_name, parse_timezone,
+    slugify,
+};
+use super::repo::{self, NewOrganization, OrganizationChanges};
 use crate::audit::{self, AuditContext, Event};
-use crate::auth::{Role, password};
+use crate::auth::{Actor, Role, password};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::users::User;
@@ -127,4 +131,94 @@ pub async fn create_with_owner(
     txn.commit().await?;
     tracing::info!(org.id = %org.id, user.id = %user.id, "organization created");
     Ok((org, user))
+}
+
+/// The actor's organization.
+pub async fn get_organization(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Organization> {
+    repo::get(db, actor.org()).await?.ok_or(AppError::NotFound)
+}
+
+fn bounded(
+    errors: &mut FieldErrors,
+    field: &str,
+    v: Option<i32>,
+    min: i32,
+    max: i32,
+) -> Option<i32> {
+    match v {
+        Some(x) if !(min..=max).contains(&x) => {
+            errors.add(field, format!("must be between {min} and {max}"));
+            None
+        }
+        other => other,
+    }
+}
+
+/// Changes the organization's settings (owner and admin), every field validated at once, checking the
+/// version the change is based on.
+pub async fn update_organization(
+    db: &Db,
+    actor: &Actor,
+    expected: Option<i64>,
+    input: UpdateOrganization,
+) -> AppResult<Organization> {
+    actor.require(Role::Admin)?;
+    let mut e = FieldErrors::new();
+    let changes = OrganizationChanges {
+        name: input.name.and_then(|v| e.check("name", parse_org_name(&v))),
+        timezone: input
+            .timezone
+            .and_then(|v| e.check("timezone", parse_timezone(&v))),
+        currency: input
+            .currency
+            .and_then(|v| e.check("currency", parse_currency(&v))),
+        locale: input
+            .locale
+            .and_then(|v| e.check("locale", parse_locale(&v))),
+        late_cancel_hours: bounded(&mut e, "late_cancel_hours", input.late_cancel_hours, 0, 168),
+        clients_may_cancel: input.clients_may_cancel,
+        booking_opens_days: bounded(
+            &mut e,
+            "booking_opens_days",
+            input.booking_opens_days,
+            1,
+            365,
+        ),
+        booking_closes_minutes: bounded(
+            &mut e,
+            "booking_closes_minutes",
+            input.booking_closes_minutes,
+            0,
+            1440,
+        ),
+    };
+    let changes = e.into_result(changes)?;
+    let mut fields = Vec::new();
+    for (set, name) in [
+        (changes.name.is_some(), "name"),
+        (changes.timezone.is_some(), "timezone"),
+        (changes.currency.is_some(), "currency"),
+        (changes.locale.is_some(), "locale"),
+        (changes.late_cancel_hours.is_some(), "late_cancel_hours"),
+        (changes.clients_may_cancel.is_some(), "clients_may_cancel"),
+        (changes.booking_opens_days.is_some(), "booking_opens_days"),
+        (
+            changes.booking_closes_minutes.is_some(),
+            "booking_closes_minutes",
+        ),
+    ] {
+        if set {
+            fields.push(name);
+        }
+    }
+    let txn = db.begin_write().await?;
+    let org = repo::update(&txn, actor.org(), expected, changes).await?;
+    audit::record(
+        &txn,
+        &actor.audit,
+        Event::new("organization.updated", "organization", Some(org.id)).with_fields(fields),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(org)
 }

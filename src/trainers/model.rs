@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::entities::trainers;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::model::parse_currency;
 use crate::validation::{
@@ -45,28 +44,6 @@ pub struct Trainer {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version.
     pub version: i64,
-}
-
-impl From<trainers::Model> for Trainer {
-    fn from(m: trainers::Model) -> Self {
-        Self {
-            id: m.id,
-            first_name: m.first_name,
-            last_name: m.last_name,
-            email: m.email,
-            phone: m.phone,
-            bio: m.bio,
-            specialties: serde_json::from_str(&m.specialties).unwrap_or_default(),
-            certifications: serde_json::from_str(&m.certifications).unwrap_or_default(),
-            hourly_rate_cents: m.hourly_rate_cents,
-            currency: m.currency,
-            active: m.active,
-            user_id: m.user_id,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            version: m.version,
-        }
-    }
 }
 
 /// `POST /api/v1/trainers`.

@@ -32,6 +32,28 @@ pub const SORT_FIELDS: [SortField<Column>; 2] = [
 
 use crate::validation::person_sort_key as sort_name;
 
+impl From<trainers::Model> for Trainer {
+    fn from(m: trainers::Model) -> Self {
+        Self {
+            id: m.id,
+            first_name: m.first_name,
+            last_name: m.last_name,
+            email: m.email,
+            phone: m.phone,
+            bio: m.bio,
+            specialties: serde_json::from_str(&m.specialties).unwrap_or_default(),
+            certifications: serde_json::from_str(&m.certifications).unwrap_or_default(),
+            hourly_rate_cents: m.hourly_rate_cents,
+            currency: m.currency,
+            active: m.active,
+            user_id: m.user_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
 async fn check_unique(
     db: &impl ConnectionTrait,
     org: OrgId,

@@ -206,3 +206,90 @@ pub fn fits_week(
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    #[test]
+    fn a_booking_fits_a_block_of_its_local_weekday_and_midnight_ends_a_day() {
+        let week = WorkingHours {
+            hours: vec![
+                WorkingBlock {
+                    weekday: "mon".into(),
+                    start: "09:00".into(),
+                    end: "17:00".into(),
+                },
+                WorkingBlock {
+                    weekday: "tue".into(),
+                    start: "20:00".into(),
+                    end: "24:00".into(),
+                },
+            ],
+        }
+        .validate()
+        .unwrap();
+        let berlin = chrono_tz::Europe::Berlin;
+        // Monday 2026-03-02 09:00–10:00 in Berlin is 08:00–09:00 UTC.
+        assert!(fits_week(&week, utc(2026, 3, 2, 8, 0), utc(2026, 3, 2, 9, 0), berlin).is_ok());
+        let refused = fits_week(&week, utc(2026, 3, 2, 7, 0), utc(2026, 3, 2, 8, 0), berlin);
+        assert!(refused.unwrap_err().contains("mon (08:00 local time)"));
+        // Tuesday 23:00–24:00 local fits the block ending at midnight.
+        assert!(
+            fits_week(
+                &week,
+                utc(2026, 3, 3, 22, 0),
+                utc(2026, 3, 3, 23, 0),
+                berlin
+            )
+            .is_ok()
+        );
+        // No blocks: no restriction.
+        assert!(fits_week(&[], utc(2026, 3, 4, 2, 0), utc(2026, 3, 4, 3, 0), berlin).is_ok());
+    }
+
+    #[test]
+    fn every_bad_block_is_named_by_its_index() {
+        let week = WorkingHours {
+            hours: vec![
+                WorkingBlock {
+                    weekday: "funday".into(),
+                    start: "9am".into(),
+                    end: "17:00".into(),
+                },
+                WorkingBlock {
+                    weekday: "wed".into(),
+                    start: "18:00".into(),
+                    end: "08:00".into(),
+                },
+            ],
+        };
+        let Err(AppError::Validation(errors)) = week.validate() else {
+            panic!("accepted a bad week");
+        };
+        for field in ["hours[0].weekday", "hours[0].start", "hours[1].end"] {
+            assert!(errors.0.contains_key(field), "{field}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn time_off_must_end_after_it_starts_and_within_a_year() {
+        let input = |days: i64| CreateTimeOff {
+            starts_at: utc(2026, 1, 1, 0, 0),
+            ends_at: utc(2026, 1, 1, 0, 0) + chrono::Duration::days(days),
+            reason: Some("  Holiday ".into()),
+        };
+        assert_eq!(
+            input(7).validate().unwrap().reason.as_deref(),
+            Some("Holiday")
+        );
+        assert!(input(0).validate().is_err());
+        assert!(input(400).validate().is_err());
+    }
+}

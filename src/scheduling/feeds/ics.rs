@@ -409,4 +409,30 @@ mod tests {
             assert_eq!(theirs.get_timestamp(), Some(ours.last_modified));
         }
     }
+
+    /// Why this writer stays ours (docs/DEVELOPMENT.md, "Libraries we kept our own code for"): the
+    /// `icalendar` crate's writer escapes only `\\`, `,`, `;` and LF, so a summary typed with CRLF
+    /// line breaks (as browsers send textarea input) or with control characters leaves them raw inside
+    /// the content line, which RFC 5545 forbids. Ours writes `\\n` and drops them.
+    #[test]
+    fn the_icalendar_writer_leaves_carriage_returns_and_control_characters_raw() {
+        let theirs = icalendar::Calendar::new()
+            .push(
+                icalendar::Event::new()
+                    .summary("first\r\nsecond\u{7}")
+                    .done(),
+            )
+            .done()
+            .to_string();
+        assert!(
+            theirs.contains("SUMMARY:first\r\\nsecond\u{7}\r\n"),
+            "icalendar now escapes CR or drops control characters: {theirs:?}"
+        );
+        let ours = render(&Calendar {
+            name: String::new(),
+            events: vec![event("u", "first\r\nsecond\u{7}")],
+        });
+        assert!(ours.contains("SUMMARY:first\\nsecond\r\n"));
+        assert!(!ours.contains('\u{7}'));
+    }
 }

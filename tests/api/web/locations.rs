@@ -135,6 +135,12 @@ on_both_databases! {
         let some = web.get("/app/trainers/picker?q=ba").await;
         some.expect(StatusCode::OK).expect_text("Bob Baker");
         assert!(!some.body.contains("Ann Able") && !some.body.contains("Bea Bright"), "{}", some.body);
+        // The booking and class forms use the same picker, with its search box.
+        for page in ["/app/sessions/new", "/app/classes"] {
+            web.get(page).await.expect(StatusCode::OK)
+                .expect_text("data-picker=\"/app/trainers/picker\"")
+                .expect_text("data-picker-for=\"f-trainer_id\"");
+        }
         let client = app.add_user(&owner, "client").await;
         let web = logged_in(&app, &client.email).await;
         assert_ne!(web.get("/app/trainers/picker").await.status, StatusCode::OK);
