@@ -57,4 +57,4 @@ impl Validate for scheduling::hours::CreateTimeOff {}
 impl Validate for auth::api_keys::CreateApiKey {}
 impl Validate for auth::routes::SignupRequest {}
 impl Validate for auth::routes::LoginRequest {}
-impl Validate for organizations::routes::UpdateOrganization {}
+impl Validate for organizations::model::UpdateOrganization {}
