@@ -163,3 +163,90 @@ async fn readiness_fails_while_the_database_is_down_and_recovers_by_itself() {
     assert!(recovered, "readiness recovers when the database returns");
     admin.close().await.ok();
 }
+
+/// A free loopback port: bound, then released.
+async fn free_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn redis_check(app: &TestApp) -> (StatusCode, serde_json::Value) {
+    let r = app.get("/health/ready", None).await;
+    let status = r.status();
+    (status, r.json().await.unwrap())
+}
+
+/// Redis is independent of the database backend: this runs on SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_redis_neither_stops_start_up_nor_readiness_and_comes_back() {
+    {
+        let port = free_port().await;
+        let started = std::time::Instant::now();
+        let url = format!("redis://127.0.0.1:{port}");
+        let app =
+            TestApp::spawn_sqlite(move |c| c.redis_url = Some(secrecy::SecretString::from(url)))
+                .await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "start-up did not wait for Redis"
+        );
+        let (status, ready) = redis_check(&app).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the app runs on without Redis: {ready}"
+        );
+        assert_eq!(ready["status"], "ready");
+        assert_ne!(ready["checks"]["redis"], "ok", "{ready}");
+        // The app serves meanwhile.
+        app.signup("Studio").await;
+
+        // Redis becomes reachable at that port (a forwarder to the real one): the check turns ok.
+        let Ok(real) = std::env::var("TEST_REDIS_URL") else {
+            eprintln!("note: TEST_REDIS_URL is not set; the reconnect half did not run");
+            return;
+        };
+        let target = real
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let forwarder = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        let mut last = serde_json::Value::Null;
+        for _ in 0..100 {
+            let (status, ready) = redis_check(&app).await;
+            assert_eq!(status, StatusCode::OK);
+            last = ready;
+            if last["checks"]["redis"] == "ok" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(last["checks"]["redis"], "ok", "Redis is back: {last}");
+        forwarder.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reachable_redis_is_reported_ok() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("note: TEST_REDIS_URL is not set; the Redis check did not run");
+        return;
+    };
+    let app =
+        TestApp::spawn_sqlite(move |c| c.redis_url = Some(secrecy::SecretString::from(url))).await;
+    let (status, ready) = redis_check(&app).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ready["checks"]["redis"], "ok", "{ready}");
+}
