@@ -19,11 +19,19 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 
-use crate::auth::principal::LogIdentity;
 use crate::error::{AppError, InternalCause, Problem, problem};
 
 /// The request id header, echoed on every response.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Identifiers the access log may show (never names or emails).
+#[derive(Debug, Clone, Copy)]
+pub struct LogIdentity {
+    /// Organization id.
+    pub org_id: uuid::Uuid,
+    /// User or API key id.
+    pub principal_id: uuid::Uuid,
+}
 
 /// The id of the current request, in the request extensions.
 #[derive(Debug, Clone)]

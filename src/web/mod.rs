@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod form;
 pub mod format;
 pub mod page;
+pub mod page_error;
 pub mod picker;
 pub mod public;
 pub mod session;
