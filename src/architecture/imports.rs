@@ -82,8 +82,11 @@ pub(super) fn code_lines(source: &Source) -> Vec<String> {
     out
 }
 
+/// One imported path and the name it is known by.
+type UsePath = (Vec<String>, String);
+
 /// The `use` statements of some code: (line number, is `pub`, the paths with their names).
-fn use_statements(lines: &[String]) -> Vec<(usize, bool, Vec<(Vec<String>, String)>)> {
+fn use_statements(lines: &[String]) -> Vec<(usize, bool, Vec<UsePath>)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
