@@ -250,3 +250,37 @@ async fn a_reachable_redis_is_reported_ok() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ready["checks"]["redis"], "ok", "{ready}");
 }
+
+on_both_databases! {
+    async fn the_web_manifest_lists_icons_that_are_served_with_their_types(app) {
+        let page = app.get("/", None).await.text().await.unwrap();
+        let href = page.split("rel=\"manifest\" href=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let r = app.get(&href, None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/manifest+json"));
+        let manifest: serde_json::Value = r.json().await.unwrap();
+        let icons = manifest["icons"].as_array().unwrap();
+        let mut sizes = Vec::new();
+        for icon in icons {
+            let src = icon["src"].as_str().unwrap();
+            assert!(src.starts_with("/assets/"), "hashed asset URL: {src}");
+            let r = app.get(src, None).await;
+            assert_eq!(r.status(), StatusCode::OK, "{src}");
+            let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+            assert_eq!(content_type, icon["type"].as_str().unwrap(), "{src}");
+            let body = r.bytes().await.unwrap();
+            if content_type == "image/png" {
+                assert_eq!(&body[..8], b"\x89PNG\r\n\x1a\n", "{src} is a PNG");
+                // The IHDR width and height match the declared size.
+                let w = u32::from_be_bytes(body[16..20].try_into().unwrap());
+                let h = u32::from_be_bytes(body[20..24].try_into().unwrap());
+                assert_eq!(format!("{w}x{h}"), icon["sizes"].as_str().unwrap(), "{src}");
+                assert!(icon["purpose"].as_str().unwrap().contains("maskable"));
+            }
+            sizes.push(icon["sizes"].as_str().unwrap().to_owned());
+        }
+        for size in ["192x192", "512x512", "any"] {
+            assert!(sizes.iter().any(|s| s == size), "an icon of size {size}: {manifest}");
+        }
+    }
+}
