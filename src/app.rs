@@ -1,16 +1,15 @@
 //! The router: every layer and every domain router, in one place.
 //!
 //! Order of the layers a request passes (outermost first): observe (request id, access log, metrics,
-//! cancel-safety) → security headers → compression → problem rendering → timeout → body limit → routes.
+//! cancel-safety, timeout) → security headers → compression → problem rendering → body limit → routes.
 //! API routes add bearer authentication → idempotency → handler.
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi as _;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -96,10 +95,6 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::web::router(state.clone()))
         .fallback(crate::web::not_found)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            config.request_timeout,
-        ))
         .layer(from_fn(observe::problems))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -118,6 +113,6 @@ pub fn build_router(state: AppState) -> Router {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(from_fn(observe::observe))
+        .layer(from_fn_with_state(config.request_timeout, observe::observe))
         .with_state(state)
 }

@@ -43,6 +43,14 @@ pub struct Config {
     /// How long a request waits for a pooled connection before failing with 503.
     #[serde(with = "humantime_serde")]
     pub database_acquire_timeout: Duration,
+    /// PostgreSQL: a statement running longer is cancelled (`statement_timeout` on every pooled
+    /// connection). `0s` turns the limit off.
+    #[serde(with = "humantime_serde")]
+    pub database_statement_timeout: Duration,
+    /// PostgreSQL: a connection idle inside an open transaction this long is closed by the server
+    /// (`idle_in_transaction_session_timeout`), which rolls the transaction back. `0s` turns it off.
+    #[serde(with = "humantime_serde")]
+    pub database_idle_in_transaction_timeout: Duration,
     /// Run pending migrations when `serve` starts (PostgreSQL takes an advisory lock first).
     pub migrate_on_start: bool,
     /// Redis, for shared rate limits and caches when several instances run. Optional.
@@ -87,6 +95,8 @@ impl Default for Config {
             database_url: SecretString::from("sqlite://data/fitnesscrm.db?mode=rwc"),
             database_max_connections: 16,
             database_acquire_timeout: Duration::from_secs(5),
+            database_statement_timeout: Duration::from_secs(60),
+            database_idle_in_transaction_timeout: Duration::from_secs(60),
             migrate_on_start: true,
             redis_url: None,
             log_format: LogFormat::Auto,

@@ -3,6 +3,8 @@
 //! One binary serves the JSON API under `/api/v1`, the operations endpoints and the web UI.
 
 pub mod app;
+#[cfg(test)]
+mod architecture;
 pub mod audit;
 pub mod auth;
 pub mod cli;

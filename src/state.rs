@@ -1,6 +1,7 @@
 //! The application state: what every handler can reach. A leaf: nothing it holds imports a router.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
@@ -17,17 +18,29 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The Prometheus recorder.
     pub metrics: PrometheusHandle,
-    /// Redis, when configured.
+    /// Redis, when configured. Connected lazily: an unreachable Redis neither fails nor delays
+    /// start-up; the manager connects on first use and reconnects after failures, and the app runs on
+    /// in-process state meanwhile (`/health/ready` reports Redis as `unavailable` but stays ready).
     pub redis: Option<redis::aio::ConnectionManager>,
 }
 
 impl AppState {
-    /// Builds the state: connects Redis when configured and installs the metrics recorder.
+    /// Builds the state: prepares the (lazy) Redis connection when configured and installs the
+    /// metrics recorder.
     pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
         let redis = match &config.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.expose_secret())?;
-                Some(redis::aio::ConnectionManager::new(client).await?)
+                // Short limits and one retry: a command against a Redis that is down fails fast, and
+                // the next one tries to connect again.
+                let options = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(1)))
+                    .set_response_timeout(Some(Duration::from_secs(1)))
+                    .set_number_of_retries(1)
+                    .set_max_delay(Duration::from_millis(200));
+                Some(redis::aio::ConnectionManager::new_lazy_with_config(
+                    client, options,
+                )?)
             }
             None => None,
         };

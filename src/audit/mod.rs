@@ -27,9 +27,9 @@ use uuid::Uuid;
 pub use model::AuditEvent;
 pub use verify::{BreakKind, ChainBreak, ChainReport, verify};
 
-use crate::auth::{Credential, CurrentUser, Role};
+use crate::auth::roles::Role;
 use crate::db::Backend;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::observe::RequestId;
 use crate::organizations::OrgId;
 
@@ -115,28 +115,7 @@ impl AuditContext {
         }
     }
 
-    /// An authenticated API caller: the user or API key behind the request, with its role.
-    pub fn for_caller(
-        caller: &CurrentUser,
-        request_id: Option<String>,
-        ip: Option<String>,
-    ) -> Self {
-        let actor_kind = match caller.credential {
-            Credential::User { .. } => "user",
-            Credential::ApiKey { .. } => "api_key",
-        };
-        Self {
-            org: caller.org,
-            actor_id: Some(caller.principal_id()),
-            actor_kind,
-            actor_role: Some(caller.role),
-            source: Source::Api,
-            request_id,
-            ip,
-        }
-    }
-
-    /// A user acting through the API before a [`CurrentUser`] exists: signing up, logging in.
+    /// A user acting through the API before a `CurrentUser` exists: signing up, logging in.
     pub fn user(org: OrgId, user_id: Uuid, role: Role, origin: RequestOrigin) -> Self {
         Self {
             org,
@@ -193,24 +172,12 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestOrigin {
     }
 }
 
-/// Extractor: the [`AuditContext`] of an authenticated request (the [`CurrentUser`], the request id
-/// and the client address). 401 when the request is not authenticated.
+/// Extractor: the [`AuditContext`] of an authenticated request (the `CurrentUser`, the request id
+/// and the client address). 401 when the request is not authenticated. Its extraction and
+/// `AuditContext::for_caller` live beside `CurrentUser` in `auth::principal`, so that this module
+/// needs nothing from `auth` but the role.
 #[derive(Clone, Debug)]
 pub struct Audit(pub AuditContext);
-
-impl<S: Send + Sync> FromRequestParts<S> for Audit {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let caller = CurrentUser::from_request_parts(parts, state).await?;
-        let origin = RequestOrigin::from_extensions(&parts.extensions);
-        Ok(Self(AuditContext::for_caller(
-            &caller,
-            origin.request_id,
-            origin.ip,
-        )))
-    }
-}
 
 /// What happened. Names only: `changed_fields` holds field names, never values.
 #[derive(Debug, Clone)]

@@ -14,9 +14,10 @@ use chrono::Duration as ChronoDuration;
 use uuid::Uuid;
 
 use super::{Role, repo, tokens};
-use crate::audit::{self, AuditContext, Event, RequestOrigin};
+use crate::audit::{self, Audit, AuditContext, Event, RequestOrigin, Source};
 use crate::db::now;
 use crate::error::AppError;
+use crate::http::observe::LogIdentity;
 use crate::organizations::OrgId;
 use crate::state::AppState;
 
@@ -84,15 +85,6 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
             .copied()
             .ok_or_else(|| AppError::Unauthorized("Send Authorization: Bearer <token>.".into()))
     }
-}
-
-/// Identifiers the access log may show (never names or emails).
-#[derive(Debug, Clone, Copy)]
-pub struct LogIdentity {
-    /// Organization id.
-    pub org_id: Uuid,
-    /// User or API key id.
-    pub principal_id: Uuid,
 }
 
 /// Resolves the bearer token, if any, into a [`CurrentUser`].
@@ -192,4 +184,41 @@ pub async fn resolve(
             session_id: session.id,
         },
     }))
+}
+
+impl AuditContext {
+    /// An authenticated API caller: the user or API key behind the request, with its role.
+    pub fn for_caller(
+        caller: &CurrentUser,
+        request_id: Option<String>,
+        ip: Option<String>,
+    ) -> Self {
+        let actor_kind = match caller.credential {
+            Credential::User { .. } => "user",
+            Credential::ApiKey { .. } => "api_key",
+        };
+        Self {
+            org: caller.org,
+            actor_id: Some(caller.principal_id()),
+            actor_kind,
+            actor_role: Some(caller.role),
+            source: Source::Api,
+            request_id,
+            ip,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Audit {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = CurrentUser::from_request_parts(parts, state).await?;
+        let origin = RequestOrigin::from_extensions(&parts.extensions);
+        Ok(Self(AuditContext::for_caller(
+            &caller,
+            origin.request_id,
+            origin.ip,
+        )))
+    }
 }

@@ -50,22 +50,66 @@ pub struct Db {
 /// A fixed key for the PostgreSQL advisory lock that serialises migrations across instances.
 const MIGRATION_LOCK_KEY: i64 = 0x0046_4352_4d4d_4947; // "FCRMMIG"
 
+/// PostgreSQL session time limits set on every pooled connection.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTimeouts {
+    /// `statement_timeout`; zero turns it off.
+    pub statement: Duration,
+    /// `idle_in_transaction_session_timeout`; zero turns it off.
+    pub idle_in_transaction: Duration,
+}
+
+impl Default for SessionTimeouts {
+    fn default() -> Self {
+        let config = Config::default();
+        Self {
+            statement: config.database_statement_timeout,
+            idle_in_transaction: config.database_idle_in_transaction_timeout,
+        }
+    }
+}
+
+/// A duration as PostgreSQL reads a setting in milliseconds (`"1500ms"`).
+fn millis(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
+}
+
 impl Db {
     /// Connects a pool to the configured database, creating the SQLite directory when needed.
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
-        Self::connect_url(
+        Self::connect_with(
             config.database_url.expose_secret(),
             config.database_max_connections,
             config.database_acquire_timeout,
+            SessionTimeouts {
+                statement: config.database_statement_timeout,
+                idle_in_transaction: config.database_idle_in_transaction_timeout,
+            },
         )
         .await
     }
 
-    /// Connects a pool to a database URL.
+    /// Connects a pool to a database URL, with the default session time limits.
     pub async fn connect_url(
         url: &str,
         max_connections: u32,
         acquire_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        Self::connect_with(
+            url,
+            max_connections,
+            acquire_timeout,
+            SessionTimeouts::default(),
+        )
+        .await
+    }
+
+    /// Connects a pool to a database URL; on PostgreSQL every pooled connection gets the time limits.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+        timeouts: SessionTimeouts,
     ) -> anyhow::Result<Self> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -99,6 +143,16 @@ impl Db {
                     .pragma("secure_delete", "FAST")
                     .create_if_missing(true)
             });
+        } else {
+            // Startup parameters, so every connection of the pool has them from its first query.
+            let settings = [
+                ("statement_timeout", millis(timeouts.statement)),
+                (
+                    "idle_in_transaction_session_timeout",
+                    millis(timeouts.idle_in_transaction),
+                ),
+            ];
+            options.map_sqlx_postgres_opts(move |opts| opts.options(settings.clone()));
         }
         let conn = Database::connect(options)
             .await

@@ -5,30 +5,40 @@
 //!
 //! It also runs the rest of the stack in its own task, so a client that disconnects cannot cancel a
 //! request half-way: the work completes or rolls back as it would have, and only the answer is lost.
+//! The request timeout is applied here, outside that task, for the same reason: a request still
+//! running after `request_timeout` is answered 503 while its task runs on to commit or roll back.
 //! (sqlx 0.9 can return a pooled connection in the middle of a transaction when a `BEGIN` is
 //! cancelled; a request future that is never cancelled never hits that.)
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 
-use crate::auth::principal::LogIdentity;
 use crate::error::{AppError, InternalCause, Problem, problem};
 
 /// The request id header, echoed on every response.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Identifiers the access log may show (never names or emails).
+#[derive(Debug, Clone, Copy)]
+pub struct LogIdentity {
+    /// Organization id.
+    pub org_id: uuid::Uuid,
+    /// User or API key id.
+    pub principal_id: uuid::Uuid,
+}
+
 /// The id of the current request, in the request extensions.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// See the module documentation.
-pub async fn observe(mut req: Request, next: Next) -> Response {
+/// See the module documentation. The state is the request timeout.
+pub async fn observe(State(timeout): State<Duration>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = req
         .headers()
@@ -43,14 +53,24 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
 
-    let response = match tokio::spawn(next.run(req)).await {
-        Ok(response) => response,
-        Err(join_error) => {
-            AppError::Internal(anyhow::anyhow!("request handler panicked: {join_error}"))
-                .into_response()
+    let task = tokio::spawn(next.run(req));
+    let mut response = match tokio::time::timeout(timeout, task).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(join_error)) => {
+            let error =
+                AppError::Internal(anyhow::anyhow!("request handler panicked: {join_error}"));
+            finish_problem(error.into_response(), &request_id).await
+        }
+        Err(_) => {
+            // The task is not cancelled: dropping its handle detaches it, and it finishes alone.
+            tracing::warn!(request.id = %request_id, http.route = %route, "request timed out; its work finishes in the background");
+            let error = AppError::Unavailable(
+                "The request took too long to answer. What it started still completes or is undone as a whole; check before retrying."
+                    .into(),
+            );
+            finish_problem(error.into_response(), &request_id).await
         }
     };
-    let mut response = response;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID.clone(), v);
     }

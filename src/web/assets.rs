@@ -1,6 +1,9 @@
 //! Static assets (CSS, JavaScript, icons), embedded in the binary and served under names that carry a
-//! hash of their content, so they can be cached for a year: a new release changes the name.
+//! hash of their content, so they can be cached for a year: a new release changes the name. The web
+//! manifest names its icons by their file names in `assets/`; they are replaced with the hashed URLs
+//! before the manifest's own hash is taken.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use axum::extract::Path;
@@ -17,10 +20,10 @@ pub struct Asset {
     /// Its content type.
     pub content_type: &'static str,
     /// Its bytes.
-    pub body: &'static [u8],
+    pub body: Cow<'static, [u8]>,
 }
 
-const FILES: [(&str, &str, &[u8]); 4] = [
+const FILES: [(&str, &str, &[u8]); 6] = [
     (
         "app.css",
         "text/css; charset=utf-8",
@@ -37,6 +40,16 @@ const FILES: [(&str, &str, &[u8]); 4] = [
         include_bytes!("../../assets/icon.svg"),
     ),
     (
+        "icon-192.png",
+        "image/png",
+        include_bytes!("../../assets/icon-192.png"),
+    ),
+    (
+        "icon-512.png",
+        "image/png",
+        include_bytes!("../../assets/icon-512.png"),
+    ),
+    (
         "manifest.webmanifest",
         "application/manifest+json",
         include_bytes!("../../assets/manifest.webmanifest"),
@@ -44,23 +57,35 @@ const FILES: [(&str, &str, &[u8]); 4] = [
 ];
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
-    FILES
-        .iter()
-        .map(|(name, content_type, body)| {
-            let digest = Sha256::digest(body);
-            let short = hex::encode(&digest[..5]);
-            let hashed = match name.split_once('.') {
-                Some((stem, ext)) => format!("{stem}.{short}.{ext}"),
-                None => format!("{name}.{short}"),
-            };
-            Asset {
-                name,
-                hashed,
-                content_type,
-                body,
+    let mut assets: Vec<Asset> = Vec::new();
+    // The manifest comes last in FILES, so every file it names already has its hashed name.
+    for (name, content_type, body) in FILES {
+        let body: Cow<'static, [u8]> = if name == "manifest.webmanifest" {
+            let mut text = String::from_utf8_lossy(body).into_owned();
+            for a in &assets {
+                text = text.replace(
+                    &format!("\"{}\"", a.name),
+                    &format!("\"/assets/{}\"", a.hashed),
+                );
             }
-        })
-        .collect()
+            Cow::Owned(text.into_bytes())
+        } else {
+            Cow::Borrowed(body)
+        };
+        let digest = Sha256::digest(&body);
+        let short = hex::encode(&digest[..5]);
+        let hashed = match name.split_once('.') {
+            Some((stem, ext)) => format!("{stem}.{short}.{ext}"),
+            None => format!("{name}.{short}"),
+        };
+        assets.push(Asset {
+            name,
+            hashed,
+            content_type,
+            body,
+        });
+    }
+    assets
 });
 
 /// The URL of an asset by its name in `assets/` (`app.css` → `/assets/app.3f2a91c0e1.css`).
@@ -89,7 +114,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
             ),
         ],
-        asset.body,
+        asset.body.clone(),
     )
         .into_response()
 }

@@ -19,7 +19,8 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::page::{PageError, PageResult, redirect_with};
+use super::page_error::{PageError, PageResult};
+use super::session::redirect_with;
 use crate::state::AppState;
 
 /// A submitted form as name/value pairs, in order (repeated names, such as checkboxes, stay apart).

@@ -10,6 +10,7 @@ pub mod chart;
 pub mod form;
 pub mod format;
 pub mod page;
+pub mod page_error;
 pub mod picker;
 pub mod public;
 pub mod session;

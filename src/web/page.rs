@@ -10,6 +10,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use super::assets;
 pub use super::form::FormState;
 use super::format::Fmt;
+pub use super::page_error::{PageError, PageResult};
+pub use super::session::redirect_with;
 use super::session::{CsrfToken, Flash};
 use crate::audit::{AuditContext, RequestOrigin};
 use crate::auth::{Actor, CurrentUser, Role};
@@ -17,9 +19,6 @@ use crate::error::{AppError, InternalCause};
 use crate::organizations::{Organization, repo as org_repo};
 use crate::state::AppState;
 use crate::users::{User, repo as user_repo};
-
-/// The result of a page handler.
-pub type PageResult = Result<Response, PageError>;
 
 /// Renders a template as an HTML response.
 pub fn render(t: &impl Template) -> PageResult {
@@ -34,16 +33,6 @@ pub fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
     let mut response = render(t)?;
     *response.status_mut() = status;
     Ok(response)
-}
-
-/// A 303 to `to`, showing `message` once on the next page.
-pub fn redirect_with(state: &AppState, to: &str, message: &str) -> Response {
-    let mut response = Redirect::to(to).into_response();
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        super::session::Cookies::of(&state.config).flash(message),
-    );
-    response
 }
 
 /// One link of the navigation.
@@ -278,31 +267,6 @@ impl OptionalFromRequestParts<AppState> for Viewer {
         <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
             .await
             .map(Some)
-    }
-}
-
-/// A failed page request, rendered as an HTML page (never problem+json).
-#[derive(Debug)]
-pub enum PageError {
-    /// An error from a repository or service.
-    App(AppError),
-    /// Not logged in: go to the login page, then back to this path.
-    Login(String),
-    /// A form without the right CSRF token.
-    Csrf,
-    /// A form body over the limit.
-    TooLarge,
-}
-
-impl From<AppError> for PageError {
-    fn from(e: AppError) -> Self {
-        Self::App(e)
-    }
-}
-
-impl From<sea_orm::DbErr> for PageError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Self::App(e.into())
     }
 }
 

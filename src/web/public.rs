@@ -71,10 +71,10 @@ async fn pricing(viewer: Option<Viewer>, shell: Shell) -> PageResult {
             price: fmt.money_in(1900, "EUR"),
             audience: "One personal trainer and their clients.",
             features: &[
-                "Up to 150 clients",
+                "Client files with goals, notes and consent",
                 "Scheduling, recurring sessions, calendar feeds",
                 "Client portal and online booking",
-                "Open API and full data export",
+                "Open API and CSV export",
             ],
             featured: false,
         },
@@ -83,7 +83,7 @@ async fn pricing(viewer: Option<Viewer>, shell: Shell) -> PageResult {
             price: fmt.money_in(4900, "EUR"),
             audience: "A studio with a team and group classes.",
             features: &[
-                "Up to 1,500 clients and 15 trainers",
+                "Everything in Solo, for a whole team",
                 "Classes with waitlists and check-in",
                 "Roles for owners, front desk and trainers",
                 "Audit log and CSV import",
@@ -95,9 +95,9 @@ async fn pricing(viewer: Option<Viewer>, shell: Shell) -> PageResult {
             price: fmt.money_in(12900, "EUR"),
             audience: "Gyms with several locations.",
             features: &[
-                "Unlimited clients and trainers",
+                "Everything in Studio",
                 "Several locations, each in its own time zone",
-                "Retention analytics built in",
+                "A dashboard of leads, conversions, sessions and no-shows",
                 "Self-host the same single binary",
             ],
             featured: false,

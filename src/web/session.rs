@@ -19,17 +19,18 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::page::PageError;
+use super::page_error::PageError;
 use crate::audit::RequestOrigin;
-use crate::auth::principal::{LogIdentity, resolve};
+use crate::auth::principal::resolve;
 use crate::auth::tokens;
 use crate::config::Config;
+use crate::http::observe::LogIdentity;
 use crate::state::AppState;
 
 /// Largest form body read for the CSRF check (the CSV import form carries up to 10 MiB).
@@ -278,6 +279,16 @@ async fn multipart_token(content_type: &str, body: Bytes) -> Option<String> {
         }
     }
     None
+}
+
+/// A 303 to `to`, showing `message` once on the next page.
+pub fn redirect_with(state: &AppState, to: &str, message: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        Cookies::of(&state.config).flash(message),
+    );
+    response
 }
 
 #[cfg(test)]

@@ -163,3 +163,124 @@ async fn readiness_fails_while_the_database_is_down_and_recovers_by_itself() {
     assert!(recovered, "readiness recovers when the database returns");
     admin.close().await.ok();
 }
+
+/// A free loopback port: bound, then released.
+async fn free_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn redis_check(app: &TestApp) -> (StatusCode, serde_json::Value) {
+    let r = app.get("/health/ready", None).await;
+    let status = r.status();
+    (status, r.json().await.unwrap())
+}
+
+/// Redis is independent of the database backend: this runs on SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_redis_neither_stops_start_up_nor_readiness_and_comes_back() {
+    {
+        let port = free_port().await;
+        let started = std::time::Instant::now();
+        let url = format!("redis://127.0.0.1:{port}");
+        let app =
+            TestApp::spawn_sqlite(move |c| c.redis_url = Some(secrecy::SecretString::from(url)))
+                .await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "start-up did not wait for Redis"
+        );
+        let (status, ready) = redis_check(&app).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the app runs on without Redis: {ready}"
+        );
+        assert_eq!(ready["status"], "ready");
+        assert_ne!(ready["checks"]["redis"], "ok", "{ready}");
+        // The app serves meanwhile.
+        app.signup("Studio").await;
+
+        // Redis becomes reachable at that port (a forwarder to the real one): the check turns ok.
+        let Ok(real) = std::env::var("TEST_REDIS_URL") else {
+            eprintln!("note: TEST_REDIS_URL is not set; the reconnect half did not run");
+            return;
+        };
+        let target = real
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let forwarder = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        let mut last = serde_json::Value::Null;
+        for _ in 0..100 {
+            let (status, ready) = redis_check(&app).await;
+            assert_eq!(status, StatusCode::OK);
+            last = ready;
+            if last["checks"]["redis"] == "ok" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(last["checks"]["redis"], "ok", "Redis is back: {last}");
+        forwarder.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reachable_redis_is_reported_ok() {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("note: TEST_REDIS_URL is not set; the Redis check did not run");
+        return;
+    };
+    let app =
+        TestApp::spawn_sqlite(move |c| c.redis_url = Some(secrecy::SecretString::from(url))).await;
+    let (status, ready) = redis_check(&app).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ready["checks"]["redis"], "ok", "{ready}");
+}
+
+on_both_databases! {
+    async fn the_web_manifest_lists_icons_that_are_served_with_their_types(app) {
+        let page = app.get("/", None).await.text().await.unwrap();
+        let href = page.split("rel=\"manifest\" href=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let r = app.get(&href, None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/manifest+json"));
+        let manifest: serde_json::Value = r.json().await.unwrap();
+        let icons = manifest["icons"].as_array().unwrap();
+        let mut sizes = Vec::new();
+        for icon in icons {
+            let src = icon["src"].as_str().unwrap();
+            assert!(src.starts_with("/assets/"), "hashed asset URL: {src}");
+            let r = app.get(src, None).await;
+            assert_eq!(r.status(), StatusCode::OK, "{src}");
+            let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+            assert_eq!(content_type, icon["type"].as_str().unwrap(), "{src}");
+            let body = r.bytes().await.unwrap();
+            if content_type == "image/png" {
+                assert_eq!(&body[..8], b"\x89PNG\r\n\x1a\n", "{src} is a PNG");
+                // The IHDR width and height match the declared size.
+                let w = u32::from_be_bytes(body[16..20].try_into().unwrap());
+                let h = u32::from_be_bytes(body[20..24].try_into().unwrap());
+                assert_eq!(format!("{w}x{h}"), icon["sizes"].as_str().unwrap(), "{src}");
+                assert!(icon["purpose"].as_str().unwrap().contains("maskable"));
+            }
+            sizes.push(icon["sizes"].as_str().unwrap().to_owned());
+        }
+        for size in ["192x192", "512x512", "any"] {
+            assert!(sizes.iter().any(|s| s == size), "an icon of size {size}: {manifest}");
+        }
+    }
+}
