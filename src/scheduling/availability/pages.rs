@@ -5,15 +5,13 @@
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::post;
-use chrono::{DateTime, NaiveDateTime, Utc};
-use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::model::{CreateTimeOff, DAYS, WorkingBlock, WorkingHours};
 use super::service;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::scheduling::recurrence::local_to_utc;
+use crate::scheduling::pages::form::parse_instant;
 use crate::state::AppState;
 use crate::trainers::pages::{Extra, render_trainer};
 use crate::web::form::{Done, Fields, Form, respond};
@@ -98,28 +96,6 @@ pub async fn set_hours(
     .await
 }
 
-/// A `datetime-local` field (`2026-12-01T07:00`) read in `tz`; an error at the field otherwise.
-fn instant(e: &mut FieldErrors, fields: &Fields, name: &str, tz: Tz) -> Option<DateTime<Utc>> {
-    let raw = fields.get(name);
-    if raw.is_empty() {
-        e.add(name, "is required");
-        return None;
-    }
-    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"));
-    match local.map(|l| local_to_utc(l, tz)) {
-        Ok(Ok(t)) => Some(t),
-        Ok(Err(m)) => {
-            e.add(name, m);
-            None
-        }
-        Err(_) => {
-            e.add(name, "must be a date and time");
-            None
-        }
-    }
-}
-
 /// `POST /app/trainers/{id}/time-off`.
 pub async fn add_time_off(
     State(state): State<AppState>,
@@ -131,8 +107,8 @@ pub async fn add_time_off(
     let tz = viewer.shell.fmt.tz();
     let f = &form.fields;
     let mut e = FieldErrors::new();
-    let starts_at = instant(&mut e, f, "starts_at", tz);
-    let ends_at = instant(&mut e, f, "ends_at", tz);
+    let starts_at = parse_instant(&mut e, f, "starts_at", tz);
+    let ends_at = parse_instant(&mut e, f, "ends_at", tz);
     let result = match (starts_at, ends_at, e.is_empty()) {
         (Some(starts_at), Some(ends_at), true) => {
             let input = CreateTimeOff {
