@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Credential, CurrentUser, Role, password, repo};
+use super::{Actor, Credential, Role, password, repo};
 use crate::audit::{self, AuditContext, Event, RequestOrigin};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -132,15 +132,20 @@ fn record_failed_login(db: &Db, org: OrgId, user_id: uuid::Uuid, origin: Request
 }
 
 /// Ends the caller's session at once. API keys do not log out (400).
-pub async fn logout(state: &AppState, caller: &CurrentUser, ctx: &AuditContext) -> AppResult<()> {
-    match caller.credential {
+pub async fn logout(db: &Db, actor: &Actor) -> AppResult<()> {
+    match actor.caller()?.credential {
         Credential::User {
             session_id,
             user_id,
         } => {
-            let txn = state.db.begin_write().await?;
-            repo::revoke_session(&txn, caller.org, session_id).await?;
-            audit::record(&txn, ctx, Event::new("auth.logout", "user", Some(user_id))).await?;
+            let txn = db.begin_write().await?;
+            repo::revoke_session(&txn, actor.org(), session_id).await?;
+            audit::record(
+                &txn,
+                &actor.audit,
+                Event::new("auth.logout", "user", Some(user_id)),
+            )
+            .await?;
             txn.commit().await?;
             Ok(())
         }

@@ -17,6 +17,9 @@ use crate::organizations::OrgId;
 use crate::validation::{normalize, prefix_upper_bound};
 
 /// The fields `GET /trainers` sorts by.
+/// A page request over this table's sort fields.
+pub type TrainerPage = PageRequest<Column>;
+
 pub const SORT_FIELDS: [SortField<Column>; 2] = [
     SortField {
         name: "name",

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::model::{CreateTrainer, Trainer, UpdateTrainer};
 use super::{repo, service};
-use crate::auth::{Actor, CurrentUser, Role};
-use crate::error::{AppError, AppResult, Problem};
+use crate::auth::Actor;
+use crate::error::{AppResult, Problem};
 use crate::http::pagination::{Page, PageRequest};
 use crate::http::{ApiJson, ApiQuery, IfMatch, created};
 use crate::state::AppState;
@@ -52,13 +52,9 @@ pub struct ListTrainers {
     responses((status = 200, description = "A page of trainers", body = Page<Trainer>)))]
 pub async fn list_trainers(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
     ApiQuery(params): ApiQuery<ListTrainers>,
 ) -> AppResult<Json<Page<Trainer>>> {
-    caller.role.require(Role::Trainer)?;
-    if params.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(AppError::bad_param("q", "must be at most 100 characters"));
-    }
     let page = PageRequest::parse(
         &repo::SORT_FIELDS,
         "name",
@@ -68,9 +64,9 @@ pub async fn list_trainers(
         params.include_total,
     )?;
     Ok(Json(
-        repo::list(
+        service::list_trainers(
             state.db.conn(),
-            caller.org,
+            &actor,
             &page,
             params.q.as_deref(),
             params.active,
@@ -100,14 +96,12 @@ pub async fn create_trainer(
     responses((status = 200, description = "The trainer", body = Trainer)))]
 pub async fn get_trainer(
     State(state): State<AppState>,
-    caller: CurrentUser,
+    actor: Actor,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Trainer>> {
-    caller.role.require(Role::Trainer)?;
-    repo::get(state.db.conn(), caller.org, id)
-        .await?
-        .map(Json)
-        .ok_or(AppError::NotFound)
+    Ok(Json(
+        service::get_trainer(state.db.conn(), &actor, id).await?,
+    ))
 }
 
 /// Changes a trainer. Send the version you read as `If-Match` (or `version`).

@@ -116,3 +116,31 @@ pub async fn delete_trainer(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
     txn.commit().await?;
     Ok(())
 }
+
+/// A page of the organization's trainers (trainers and above); `q` matches the start of the family
+/// name or the email.
+pub async fn list_trainers(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    page: &repo::TrainerPage,
+    q: Option<&str>,
+    active: Option<bool>,
+) -> AppResult<crate::http::pagination::Page<Trainer>> {
+    actor.require(Role::Trainer)?;
+    if q.is_some_and(|q| q.chars().count() > 100) {
+        return Err(AppError::bad_param("q", "must be at most 100 characters"));
+    }
+    repo::list(db, actor.org(), page, q, active).await
+}
+
+/// One trainer of the organization (trainers and above).
+pub async fn get_trainer(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Trainer> {
+    actor.require(Role::Trainer)?;
+    repo::get(db, actor.org(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}

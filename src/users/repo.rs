@@ -18,6 +18,9 @@ use crate::http::pagination::{Page, PageRequest, SortField, SortKind, SortValue}
 use crate::organizations::OrgId;
 
 /// The fields `GET /users` sorts by.
+/// A page request over this table's sort fields.
+pub type UserPage = PageRequest<Column>;
+
 pub const SORT_FIELDS: [SortField<Column>; 3] = [
     SortField {
         name: "created_at",

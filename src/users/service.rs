@@ -236,3 +236,30 @@ async fn ensure_another_owner(
         ))
     }
 }
+
+/// A page of the organization's accounts (owners and admins).
+pub async fn list_users(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    page: &repo::UserPage,
+    q: Option<&str>,
+    role: Option<Role>,
+) -> AppResult<crate::http::pagination::Page<User>> {
+    actor.require(Role::Admin)?;
+    if q.is_some_and(|q| q.chars().count() > 100) {
+        return Err(AppError::bad_param("q", "must be at most 100 characters"));
+    }
+    repo::list(db, actor.org(), page, q, role).await
+}
+
+/// One account of the organization (owners and admins).
+pub async fn get_user(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<User> {
+    actor.require(Role::Admin)?;
+    repo::get(db, actor.org(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::page::{FormState, PageResult, Shell, Viewer, render, render_status, safe_next};
 use super::session::Cookies;
 use crate::audit::{AuditContext, RequestOrigin};
-use crate::auth::{CurrentUser, Role, service};
+use crate::auth::{Actor, CurrentUser, Role, service};
 use crate::organizations::service::Signup;
 use crate::state::AppState;
 
@@ -315,7 +315,7 @@ async fn logout(
 ) -> PageResult {
     if let Some(Extension(caller)) = caller {
         let ctx = AuditContext::for_caller(&caller, origin.request_id, origin.ip);
-        service::logout(&state, &caller, &ctx).await?;
+        service::logout(&state.db, &Actor::new(caller, ctx)).await?;
     }
     let mut response = Redirect::to("/").into_response();
     response
