@@ -4,8 +4,8 @@
 //! is intact: removing the newest events leaves a shorter chain that is valid in itself. Compare the
 //! reported head hash with one noted earlier to catch that.
 
-use super::model::{GENESIS_HASH, event_hash};
-use super::repo;
+use super::model::GENESIS_HASH;
+use super::repo::{self, event_hash};
 use crate::error::{AppError, AppResult};
 use crate::organizations::OrgId;
 

@@ -11,7 +11,7 @@ use chrono::Utc;
 use axum::extract::rejection::PathRejection;
 use uuid::Uuid;
 
-use super::custom_fields::{self, CustomRow};
+use super::custom_field_form::{self, CustomRow};
 use super::require_app;
 use crate::auth::Role;
 use crate::clients::access::ClientScope;
@@ -265,10 +265,10 @@ pub(super) async fn file_page(
         .collect();
     let custom = forms
         .custom
-        .unwrap_or_else(|| custom_fields::form_for(&c.custom_fields, c.version));
+        .unwrap_or_else(|| custom_field_form::form_for(&c.custom_fields, c.version));
     let page = FilePage {
-        custom_pairs: custom_fields::pairs(&c.custom_fields),
-        custom_rows: custom_fields::rows(&custom),
+        custom_pairs: custom_field_form::pairs(&c.custom_fields),
+        custom_rows: custom_field_form::rows(&custom),
         custom,
         name: format!("{} {}", c.first_name, c.last_name),
         dob: c.date_of_birth.map(|d| fmt.day(&d)).unwrap_or_default(),

@@ -1,8 +1,9 @@
 //! The client pages of the staff and trainer app: the list with search, filters, bulk actions and
 //! CSV export (`list`), the add form (`new`), the client file (`file`) and its forms (`file_forms`),
-//! its custom fields (`custom_fields`), and the CSV import with a dry run (`import`).
+//! its custom fields (`custom_fields`, with the form rows in `custom_field_form`), and the CSV import with a dry run (`import`).
 //! Everything goes through the same scope, repositories and services as the API.
 
+mod custom_field_form;
 mod custom_fields;
 mod file;
 mod file_forms;

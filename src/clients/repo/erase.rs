@@ -10,7 +10,7 @@ use crate::db::entities::{client_consents, client_tags, client_trainers, clients
 use crate::db::now;
 use crate::error::{AppError, AppResult};
 
-use super::{find_row, names};
+use super::rows::{find_row, names};
 use clients::Column;
 
 /// Erases a client's personal data irreversibly: the profile is overwritten with placeholders, notes,

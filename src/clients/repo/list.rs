@@ -14,7 +14,7 @@ use crate::error::AppResult;
 use crate::http::pagination::{Page, PageRequest, SortValue};
 use crate::validation::{normalize, phone_digits, prefix_upper_bound};
 
-use super::{hydrate, visible};
+use super::rows::{hydrate, visible};
 use clients::Column;
 
 /// Filters of the client list.

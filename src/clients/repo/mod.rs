@@ -1,239 +1,25 @@
 //! Database access for clients, their tags, assignments, status history and consents. Every query
 //! goes through a [`ClientScope`], so a caller can only ever reach the clients they may see.
 //!
-//! Split by concern: reading one client and the shared row mapping here, the list and search in
+//! Split by concern: the scope condition, the shared row mapping and reading one client in [`rows`], the list and search in
 //! [`list`], creating in [`write`], changing in [`update`], erasure in [`erase`], notes and the
 //! timeline in [`notes`].
 
 mod erase;
 mod list;
 pub mod notes;
+mod rows;
 mod update;
 mod write;
 
 pub use erase::erase;
 pub use list::{ClientFilter, list};
 pub use notes::consents;
+pub use rows::{
+    ClientPageRequest, SORT_FIELDS, by_ids, ensure_visible, find_row, get, hydrate, id_by_user,
+    visible,
+};
 pub use update::{assign, delete, set_status_unchecked, unassign, update};
 pub use write::{insert, insert_in_chunks, insert_many};
 
-use std::collections::HashMap;
-
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
-use serde_json::{Map, Value};
-use uuid::Uuid;
-
-use super::access::{ClientScope, Visibility};
-use super::model::{Assignment, Client, ClientStatus};
-use crate::db::entities::{client_trainers, clients};
-use crate::error::{AppError, AppResult};
-use crate::http::pagination::{PageRequest, SortField, SortKind};
-use crate::validation::normalize;
 pub use crate::validation::person_sort_key as sort_name;
-
-use clients::Column;
-
-/// A page request of the client list (its sort columns are the repository's business).
-pub type ClientPageRequest = PageRequest<Column>;
-
-/// The fields `GET /clients` sorts by.
-pub const SORT_FIELDS: [SortField<Column>; 3] = [
-    SortField {
-        name: "name",
-        column: Column::SortName,
-        kind: SortKind::Text,
-    },
-    SortField {
-        name: "created_at",
-        column: Column::CreatedAt,
-        kind: SortKind::Time,
-    },
-    SortField {
-        name: "updated_at",
-        column: Column::UpdatedAt,
-        kind: SortKind::Time,
-    },
-];
-
-/// The condition that limits a query on `clients` to what `scope` sees.
-pub fn visible(scope: &ClientScope) -> Condition {
-    let base = Condition::all().add(clients::Column::OrganizationId.eq(scope.org.0));
-    match scope.visibility {
-        Visibility::All => base,
-        Visibility::Assigned(trainer) => base.add(
-            clients::Column::Id.in_subquery(
-                Query::select()
-                    .column(client_trainers::Column::ClientId)
-                    .from(client_trainers::Entity)
-                    .and_where(client_trainers::Column::OrganizationId.eq(scope.org.0))
-                    .and_where(client_trainers::Column::TrainerId.eq(trainer))
-                    .to_owned(),
-            ),
-        ),
-        Visibility::Own(user) => base.add(clients::Column::UserId.eq(user)),
-        Visibility::Nothing => base.add(Expr::val(1).eq(0)),
-    }
-}
-
-pub(super) fn names(first: &str, last: &str) -> (String, String, String, String) {
-    (
-        normalize(first),
-        normalize(last),
-        normalize(&format!("{first} {last}")),
-        normalize(&format!("{last} {first}")),
-    )
-}
-
-/// Turns rows into clients, loading all their assignments in one query.
-pub async fn hydrate(
-    db: &impl ConnectionTrait,
-    scope: &ClientScope,
-    rows: Vec<clients::Model>,
-) -> AppResult<Vec<Client>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut assignments: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
-    if !ids.is_empty() {
-        for a in client_trainers::Entity::find()
-            .filter(client_trainers::Column::OrganizationId.eq(scope.org.0))
-            .filter(client_trainers::Column::ClientId.is_in(ids))
-            .order_by_asc(client_trainers::Column::CreatedAt)
-            .all(db)
-            .await?
-        {
-            assignments
-                .entry(a.client_id)
-                .or_default()
-                .push(Assignment {
-                    trainer_id: a.trainer_id,
-                    role: a.role,
-                    assigned_at: a.created_at,
-                });
-        }
-    }
-    rows.into_iter()
-        .map(|m| {
-            let trainers = assignments.remove(&m.id).unwrap_or_default();
-            to_client(scope, m, trainers)
-        })
-        .collect()
-}
-
-fn to_client(
-    scope: &ClientScope,
-    m: clients::Model,
-    trainers: Vec<Assignment>,
-) -> AppResult<Client> {
-    let status = ClientStatus::parse(&m.status).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!("client {} has an unknown status", m.id))
-    })?;
-    Ok(Client {
-        id: m.id,
-        first_name: m.first_name,
-        last_name: m.last_name,
-        email: m.email,
-        phone: m.phone,
-        date_of_birth: m.date_of_birth,
-        status,
-        source: m.source,
-        tags: serde_json::from_str(&m.tags).unwrap_or_default(),
-        goals: m.goals,
-        medical_notes: scope.medical.then_some(m.medical_notes),
-        emergency_contact_name: m.emergency_contact_name,
-        emergency_contact_phone: m.emergency_contact_phone,
-        custom_fields: serde_json::from_str::<Map<String, Value>>(&m.custom_fields)
-            .unwrap_or_default(),
-        trainer_ids: trainers.iter().map(|t| t.trainer_id).collect(),
-        trainers,
-        user_id: m.user_id,
-        consent_email: m.consent_email,
-        consent_sms: m.consent_sms,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-        version: m.version,
-    })
-}
-
-/// The row of a client the scope sees.
-pub async fn find_row(
-    db: &impl ConnectionTrait,
-    scope: &ClientScope,
-    id: Uuid,
-) -> AppResult<Option<clients::Model>> {
-    Ok(clients::Entity::find_by_id(id)
-        .filter(visible(scope))
-        .one(db)
-        .await?)
-}
-
-/// One client the scope sees.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    scope: &ClientScope,
-    id: Uuid,
-) -> AppResult<Option<Client>> {
-    match find_row(db, scope, id).await? {
-        Some(row) => Ok(hydrate(db, scope, vec![row]).await?.pop()),
-        None => Ok(None),
-    }
-}
-
-/// Whether the scope sees a client (404 otherwise).
-pub async fn ensure_visible(
-    db: &impl ConnectionTrait,
-    scope: &ClientScope,
-    id: Uuid,
-) -> AppResult<()> {
-    let n = clients::Entity::find_by_id(id)
-        .filter(visible(scope))
-        .count(db)
-        .await?;
-    if n == 0 {
-        Err(AppError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
-/// The clients of `org` among `ids` (any order; ids of other organizations are left out).
-///
-/// Looked up by primary key, then checked against the tenant here: with `organization_id = ? AND id
-/// IN (…)` SQLite, which keeps no statistics, takes one of the many `organization_id`-first indexes
-/// and reads every client of the organization (over 100 ms at 100,000 clients) to find a page's few.
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    org: crate::organizations::OrgId,
-    ids: &[Uuid],
-) -> AppResult<Vec<clients::Model>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for part in ids.chunks(500) {
-        out.extend(
-            clients::Entity::find()
-                .filter(clients::Column::Id.is_in(part.iter().copied()))
-                .all(db)
-                .await?
-                .into_iter()
-                .filter(|m| m.organization_id == org.0),
-        );
-    }
-    Ok(out)
-}
-
-/// The client record linked to a portal account, if any.
-pub async fn id_by_user(
-    db: &impl ConnectionTrait,
-    org: crate::organizations::OrgId,
-    user: Uuid,
-) -> AppResult<Option<Uuid>> {
-    Ok(clients::Entity::find()
-        .select_only()
-        .column(Column::Id)
-        .filter(Column::OrganizationId.eq(org.0))
-        .filter(Column::UserId.eq(user))
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?)
-}

@@ -14,10 +14,10 @@ use crate::error::{AppError, AppResult};
 use crate::trainers::repo as trainer_repo;
 use crate::validation::phone_digits;
 
+use super::rows::{ensure_visible, find_row, get, names, visible};
 use super::write::{
     check_email_free, insert_assignment, record_consent, record_status, replace_tags,
 };
-use super::{ensure_visible, find_row, get, names, visible};
 use clients::Column;
 
 /// Applies validated changes at the expected version: 404 when not visible, 412 when stale, 422 for a

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::trainers::repo as trainer_repo;
 use crate::validation::{normalize, phone_digits};
 
-use super::{get, names};
+use super::rows::{get, names};
 use clients::Column;
 
 pub(super) async fn check_email_free(
