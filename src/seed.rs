@@ -1,6 +1,8 @@
 //! `fitnesscrm seed --demo`: a small, realistic demo organization to explore the product with;
 //! `fitnesscrm seed --clients N`: large synthetic organizations for benchmarks ([`synthetic`]).
 
+mod names;
+mod repo;
 pub mod synthetic;
 
 use secrecy::SecretString;

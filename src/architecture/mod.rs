@@ -123,21 +123,18 @@ fn the_cut_cycles_stay_cut() {
 }
 
 #[test]
-#[ignore = "enabled when issue #9 merges"]
 fn no_import_cycle_between_source_files() {
     let found = cycles(&import_graph(&sources()));
     assert!(found.is_empty(), "\n{}\n", found.join("\n\n"));
 }
 
 #[test]
-#[ignore = "enabled when issue #9 merges"]
 fn no_query_outside_a_repository() {
     let found = queries_outside_repos(&sources());
     assert!(found.is_empty(), "\n{}\n", found.join("\n"));
 }
 
 #[test]
-#[ignore = "enabled when issue #9 merges"]
 fn no_source_file_over_500_lines() {
     let found = long_files(&sources());
     assert!(found.is_empty(), "\n{}\n", found.join("\n"));

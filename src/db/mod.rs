@@ -3,6 +3,7 @@
 
 pub mod entities;
 pub mod migrations;
+pub mod paging;
 pub mod versioned;
 
 use std::time::Duration;
