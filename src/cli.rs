@@ -135,7 +135,7 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(&config);
+    let _log_writer = crate::telemetry::init(&config);
     let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => {
             if let Some(listen) = args.listen {
@@ -327,7 +327,15 @@ async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-            sea_orm::TransactionSession::commit(txn).await?;
+            txn.commit().await?;
+            if let Some(url) = &config.redis_url {
+                // Running instances drop the account's cached sessions at once (otherwise within
+                // `auth_cache_ttl`).
+                let change = crate::db::changes::Change::User(user.id);
+                if let Err(e) = crate::auth::cache::announce(url.expose_secret(), change).await {
+                    eprintln!("warning: could not tell running instances through Redis: {e}");
+                }
+            }
             println!(
                 "password reset for {}; every session of the account ended",
                 email.as_str()

@@ -68,6 +68,11 @@ pub struct Config {
     /// A session ends this long after login, however much it is used.
     #[serde(with = "humantime_serde")]
     pub session_absolute_timeout: Duration,
+    /// How long a resolved login token or API key is trusted without asking the database again. A
+    /// revocation on this instance (or on any instance, with Redis) takes effect at once; this bounds
+    /// how long a change made elsewhere without Redis (the shell) takes. `0s` turns the cache off.
+    #[serde(with = "humantime_serde")]
+    pub auth_cache_ttl: Duration,
     /// A request still running after this long is answered with 503.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
@@ -104,6 +109,7 @@ impl Default for Config {
             signup_enabled: true,
             session_idle_timeout: Duration::from_secs(14 * 24 * 3600),
             session_absolute_timeout: Duration::from_secs(30 * 24 * 3600),
+            auth_cache_ttl: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             shutdown_grace: Duration::from_secs(20),

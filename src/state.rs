@@ -6,6 +6,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
 
+use crate::auth::cache::{self, CredentialCache};
 use crate::config::Config;
 use crate::db::Db;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     /// start-up; the manager connects on first use and reconnects after failures, and the app runs on
     /// in-process state meanwhile (`/health/ready` reports Redis as `unavailable` but stays ready).
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Resolved credentials (see [`crate::auth::cache`]).
+    pub credentials: CredentialCache,
 }
 
 impl AppState {
@@ -44,11 +47,21 @@ impl AppState {
             }
             None => None,
         };
+        let credentials = CredentialCache::new(config.auth_cache_ttl);
+        let local = credentials.clone();
+        db.on_change(move |change| local.apply(change));
+        if let (Some(url), Some(conn)) = (&config.redis_url, &redis) {
+            let conn = conn.clone();
+            db.on_change(move |change| cache::publish(&conn, change));
+            let client = redis::Client::open(url.expose_secret())?;
+            tokio::spawn(cache::subscribe(client, credentials.clone()));
+        }
         Ok(Self {
             db,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics_handle()?,
             redis,
+            credentials,
         })
     }
 }

@@ -1,6 +1,10 @@
 //! Logging: `tracing` with pretty lines on a terminal and JSON lines otherwise (or as configured).
 //!
 //! Log lines carry ids (request, organization, user), never names, emails, bodies or tokens.
+//!
+//! Lines are written by a thread of their own, not by the request that logs them: a request hands its
+//! line over and goes on (a write to stderr under load, one lock for every thread, used to sit on the
+//! request path). When that thread falls 128,000 lines behind, requests wait for it rather than lose lines.
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -14,7 +18,13 @@ use tracing_subscriber::prelude::*;
 use crate::config::{Config, LogFormat};
 
 /// Installs the global subscriber. Calling it twice is harmless (the second call does nothing).
-pub fn init(config: &Config) {
+/// Keep the guard it returns until the process ends: dropping it writes out the lines still queued.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("fitnesscrm-log")
+        .finish(std::io::stderr());
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match config.log_format {
         LogFormat::Json => true,
@@ -29,16 +39,15 @@ pub fn init(config: &Config) {
                     .json()
                     .flatten_event(true)
                     .with_current_span(false)
-                    .with_writer(std::io::stderr),
+                    .with_writer(writer),
             )
             .try_init()
     } else {
-        registry
-            .with(fmt::layer().with_writer(std::io::stderr))
-            .try_init()
+        registry.with(fmt::layer().with_writer(writer)).try_init()
     };
     // Already installed (tests start many apps in one process): keep the first.
     let _ = result;
+    guard
 }
 
 /// Latency buckets in seconds: fine below 100 ms, where the targets are.

@@ -15,6 +15,7 @@ use super::repo::{self, ApiKeyRecord};
 use super::{Actor, Role};
 use crate::audit::{self, Event};
 use crate::db::Db;
+use crate::db::changes::Change;
 use crate::error::{AppError, AppResult};
 use crate::http::pagination::Page;
 use crate::http::{ApiJson, created};
@@ -181,5 +182,6 @@ pub async fn revoke(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
     )
     .await?;
     txn.commit().await?;
+    db.changed(Change::ApiKey(id));
     Ok(())
 }

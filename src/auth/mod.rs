@@ -2,6 +2,8 @@
 
 pub mod actor;
 pub mod api_keys;
+pub mod cache;
+pub mod caller;
 pub mod pages;
 pub mod password;
 pub mod principal;

@@ -1,9 +1,11 @@
 //! Password policy and hashing with argon2id.
 //!
-//! Hashing costs tens of milliseconds of CPU, so it runs on the blocking pool, never on a runtime
-//! worker thread.
+//! Hashing costs tens of milliseconds of CPU and 19 MiB of memory, so it runs on the blocking pool,
+//! never on a runtime worker thread, and no more hashes run at once than the machine has cores: a burst
+//! of logins queues here instead of taking every core and a block of memory per login (memory the
+//! allocator keeps once it has it).
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use argon2::password_hash::SaltString;
 use argon2::password_hash::rand_core::OsRng;
@@ -30,11 +32,27 @@ pub fn check_policy(password: &str, email: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Hashes a password with argon2id and a random salt, returning the PHC string.
-pub async fn hash(password: SecretString) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.expose_secret()))
+/// Permits for hashing at once: one per core.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+});
+
+/// Runs argon2 work on the blocking pool once a hashing permit is free.
+async fn run_hashing<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!("password hashing is shut down: {e}"))?;
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?
+}
+
+/// Hashes a password with argon2id and a random salt, returning the PHC string.
+pub async fn hash(password: SecretString) -> anyhow::Result<String> {
+    run_hashing(move || hash_blocking(password.expose_secret())).await
 }
 
 fn hash_blocking(password: &str) -> anyhow::Result<String> {
@@ -48,7 +66,7 @@ fn hash_blocking(password: &str) -> anyhow::Result<String> {
 /// Verifies a password against a stored hash. With no stored hash (unknown email) it verifies against
 /// a fixed dummy hash, so that a wrong email and a wrong password take the same time.
 pub async fn verify(password: SecretString, stored: Option<String>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    run_hashing(move || {
         let dummy = dummy_hash()?;
         let (phc, known) = match &stored {
             Some(h) => (h.as_str(), true),
@@ -62,7 +80,6 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> anyhow::R
         Ok(ok && known)
     })
     .await
-    .map_err(|e| anyhow::anyhow!("password verification task failed: {e}"))?
 }
 
 fn dummy_hash() -> anyhow::Result<&'static str> {

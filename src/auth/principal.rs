@@ -11,8 +11,9 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration as ChronoDuration;
-use uuid::Uuid;
 
+use super::cache::Cached;
+pub use super::caller::{Credential, CurrentUser};
 use super::{Role, repo, tokens};
 use crate::audit::{self, Audit, AuditContext, Event, RequestOrigin, Source};
 use crate::db::now;
@@ -23,69 +24,6 @@ use crate::state::AppState;
 
 /// A use of a credential is recorded at most this often, so that reads do not all turn into writes.
 const TOUCH_EVERY_SECS: i64 = 60;
-
-/// What kind of credential authenticated the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
-    /// A user with a login token.
-    User {
-        /// The account.
-        user_id: Uuid,
-        /// The session behind the token.
-        session_id: Uuid,
-    },
-    /// An API key.
-    ApiKey {
-        /// The key.
-        key_id: Uuid,
-    },
-}
-
-/// The authenticated caller: its organization (the tenant) and its role.
-#[derive(Debug, Clone, Copy)]
-pub struct CurrentUser {
-    /// The tenant every repository call is scoped to.
-    pub org: OrgId,
-    /// What the caller may do.
-    pub role: Role,
-    /// Who or what is calling.
-    pub credential: Credential,
-}
-
-impl CurrentUser {
-    /// The user id, when a person (not an API key) is calling.
-    pub fn user_id(&self) -> Option<Uuid> {
-        match self.credential {
-            Credential::User { user_id, .. } => Some(user_id),
-            Credential::ApiKey { .. } => None,
-        }
-    }
-
-    /// The id idempotency keys and logs are attributed to: the user or the API key.
-    pub fn principal_id(&self) -> Uuid {
-        match self.credential {
-            Credential::User { user_id, .. } => user_id,
-            Credential::ApiKey { key_id } => key_id,
-        }
-    }
-
-    /// 403 unless the caller manages accounts (owner, admin).
-    pub fn require_account_manager(&self) -> Result<(), AppError> {
-        self.role.require(Role::Admin)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<CurrentUser>()
-            .copied()
-            .ok_or_else(|| AppError::Unauthorized("Send Authorization: Bearer <token>.".into()))
-    }
-}
 
 /// Resolves the bearer token, if any, into a [`CurrentUser`].
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -124,66 +62,128 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 }
 
 /// Resolves a login token or API key into the caller; `None` when it is unknown, expired or revoked.
-/// The web pages resolve their session cookie through here too.
+/// The web pages resolve their session cookie through here too. Served from the credential cache
+/// ([`super::cache`]) when it holds the token, with no query; from one query otherwise.
 pub async fn resolve(
     state: &AppState,
     token: &str,
     origin: RequestOrigin,
 ) -> Result<Option<CurrentUser>, AppError> {
+    let digest = tokens::digest(token);
+    let at = now();
+    let idle =
+        ChronoDuration::from_std(state.config.session_idle_timeout).unwrap_or(ChronoDuration::MAX);
+    let cache = &state.credentials;
+    let live = |c: &Cached| {
+        c.expires_at.is_none_or(|e| at < e) && c.last_recorded.is_none_or(|l| at < l + idle)
+    };
+    let found = match cache.get(&digest).filter(live) {
+        Some(hit) => hit,
+        None => {
+            let epoch = cache.epoch();
+            let is_key = token.starts_with(tokens::API_KEY_PREFIX);
+            let Some(read) = read_credential(state, &digest, is_key).await? else {
+                return Ok(None);
+            };
+            cache.insert(digest.clone(), read, epoch);
+            read
+        }
+    };
+    if found
+        .last_recorded
+        .is_none_or(|t| at - t > ChronoDuration::seconds(TOUCH_EVERY_SECS))
+    {
+        record_use(state, &digest, found, origin).await?;
+    }
+    Ok(Some(found.caller))
+}
+
+/// Reads a credential (an API key when `is_key`, a session otherwise) from the database: one query.
+async fn read_credential(
+    state: &AppState,
+    digest: &str,
+    is_key: bool,
+) -> Result<Option<Cached>, AppError> {
     let db = state.db.conn();
-    let stale =
-        |t: chrono::DateTime<chrono::Utc>| now() - t > ChronoDuration::seconds(TOUCH_EVERY_SECS);
-    if token.starts_with(tokens::API_KEY_PREFIX) {
-        let Some(key) = repo::find_live_api_key(db, token).await? else {
+    if is_key {
+        let Some(key) = repo::find_live_api_key(db, digest).await? else {
             return Ok(None);
         };
-        let org = OrgId(key.model.organization_id);
-        let caller = CurrentUser {
-            org,
-            role: key.role,
-            credential: Credential::ApiKey {
-                key_id: key.model.id,
+        return Ok(Some(Cached {
+            caller: CurrentUser {
+                org: OrgId(key.model.organization_id),
+                role: key.role,
+                credential: Credential::ApiKey {
+                    key_id: key.model.id,
+                },
             },
-        };
-        if key.model.last_used_at.is_none_or(stale) {
-            // The use is audited only when it is recorded (at most once a minute), with the touch.
+            expires_at: None,
+            last_recorded: key.model.last_used_at,
+        }));
+    }
+    let Some(session) =
+        repo::find_live_session(db, digest, state.config.session_idle_timeout).await?
+    else {
+        return Ok(None);
+    };
+    let Some(role) = Role::parse(&session.role) else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "user {} has an unknown role",
+            session.user_id
+        )));
+    };
+    Ok(Some(Cached {
+        caller: CurrentUser {
+            org: OrgId(session.organization_id),
+            role,
+            credential: Credential::User {
+                user_id: session.user_id,
+                session_id: session.id,
+            },
+        },
+        expires_at: Some(session.expires_at),
+        last_recorded: Some(session.last_seen_at),
+    }))
+}
+
+/// Records a use of the credential (at most once a minute, so reads do not all turn into writes): a
+/// session's idle timeout counts from here; an API key's use is audited with it.
+async fn record_use(
+    state: &AppState,
+    digest: &str,
+    found: Cached,
+    origin: RequestOrigin,
+) -> Result<(), AppError> {
+    let caller = found.caller;
+    let org = caller.org;
+    let epoch = state.credentials.epoch();
+    match caller.credential {
+        Credential::ApiKey { key_id } => {
             let txn = state.db.begin_write().await?;
             let stale_before = now() - ChronoDuration::seconds(TOUCH_EVERY_SECS);
-            if repo::touch_api_key(&txn, org, key.model.id, stale_before).await? {
+            if repo::touch_api_key(&txn, org, key_id, stale_before).await? {
                 audit::record(
                     &txn,
                     &AuditContext::for_caller(&caller, origin.request_id, origin.ip),
-                    Event::new("api_key.used", "api_key", Some(key.model.id)),
+                    Event::new("api_key.used", "api_key", Some(key_id)),
                 )
                 .await?;
             }
             txn.commit().await?;
         }
-        return Ok(Some(caller));
+        Credential::User { session_id, .. } => {
+            repo::touch_session(state.db.conn(), org, session_id).await?;
+        }
     }
-    let Some(session) =
-        repo::find_live_session(db, token, state.config.session_idle_timeout).await?
-    else {
-        return Ok(None);
-    };
-    let org = OrgId(session.user.organization_id);
-    let Some(role) = Role::parse(&session.user.role) else {
-        return Err(AppError::Internal(anyhow::anyhow!(
-            "user {} has an unknown role",
-            session.user.id
-        )));
-    };
-    if stale(session.last_seen_at) {
-        repo::touch_session(db, org, session.id).await?;
-    }
-    Ok(Some(CurrentUser {
-        org,
-        role,
-        credential: Credential::User {
-            user_id: session.user.id,
-            session_id: session.id,
+    state.credentials.insert(
+        digest.to_owned(),
+        Cached {
+            last_recorded: Some(now()),
+            ..found
         },
-    }))
+        epoch,
+    );
+    Ok(())
 }
 
 impl AuditContext {

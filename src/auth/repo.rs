@@ -6,7 +6,8 @@
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -24,8 +25,14 @@ pub struct SessionRecord {
     pub id: Uuid,
     /// Last use, to decide whether to record this one.
     pub last_seen_at: DateTime<Utc>,
+    /// The absolute expiry.
+    pub expires_at: DateTime<Utc>,
     /// The account.
-    pub user: users::Model,
+    pub user_id: Uuid,
+    /// The account's organization.
+    pub organization_id: Uuid,
+    /// The account's role, as stored.
+    pub role: String,
 }
 
 /// Creates a session for a user and returns its token (shown once) and absolute expiry.
@@ -54,34 +61,67 @@ pub async fn create_session(
     Ok((token, expires_at))
 }
 
-/// The live session behind a token: not revoked, not past its absolute expiry, used within the idle
-/// timeout, and belonging to an active account.
+/// The live session behind a token digest (see [`tokens::digest`]): not revoked, not past its
+/// absolute expiry, used within the idle timeout, and belonging to an active account. One query.
 pub async fn find_live_session(
     db: &impl ConnectionTrait,
-    token: &str,
+    digest: &str,
     idle: std::time::Duration,
 ) -> AppResult<Option<SessionRecord>> {
+    type Row = (
+        Uuid,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Uuid,
+        Uuid,
+        String,
+        bool,
+    );
     let at = now();
-    let Some(session) = sessions::Entity::find()
-        .filter(sessions::Column::TokenHash.eq(tokens::digest(token)))
+    let row: Option<Row> = sessions::Entity::find()
+        .select_only()
+        .column(sessions::Column::Id)
+        .column(sessions::Column::LastSeenAt)
+        .column(sessions::Column::ExpiresAt)
+        .column(sessions::Column::RevokedAt)
+        .column(users::Column::Id)
+        .column(users::Column::OrganizationId)
+        .column(users::Column::Role)
+        .column(users::Column::Active)
+        .join(
+            JoinType::InnerJoin,
+            sessions::Entity::belongs_to(users::Entity)
+                .from(sessions::Column::UserId)
+                .to(users::Column::Id)
+                .on_condition(|s, u| {
+                    sea_orm::Condition::all().add(
+                        Expr::col((s, sessions::Column::OrganizationId))
+                            .equals((u, users::Column::OrganizationId)),
+                    )
+                })
+                .into(),
+        )
+        .filter(sessions::Column::TokenHash.eq(digest))
+        .into_tuple()
         .one(db)
-        .await?
+        .await?;
+    let Some((id, last_seen_at, expires_at, revoked_at, user_id, organization_id, role, active)) =
+        row
     else {
         return Ok(None);
     };
     let idle = ChronoDuration::from_std(idle).unwrap_or(ChronoDuration::MAX);
-    if session.revoked_at.is_some() || session.expires_at <= at || session.last_seen_at + idle <= at
-    {
+    if !active || revoked_at.is_some() || expires_at <= at || last_seen_at + idle <= at {
         return Ok(None);
     }
-    let user = users::Entity::find_by_id(session.user_id)
-        .filter(users::Column::OrganizationId.eq(session.organization_id))
-        .one(db)
-        .await?;
-    Ok(user.filter(|u| u.active).map(|user| SessionRecord {
-        id: session.id,
-        last_seen_at: session.last_seen_at,
-        user,
+    Ok(Some(SessionRecord {
+        id,
+        last_seen_at,
+        expires_at,
+        user_id,
+        organization_id,
+        role,
     }))
 }
 
@@ -214,13 +254,13 @@ pub async fn revoke_api_key(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> 
     Ok(())
 }
 
-/// The live key behind a secret.
+/// The live key behind a secret's digest (see [`tokens::digest`]).
 pub async fn find_live_api_key(
     db: &impl ConnectionTrait,
-    secret: &str,
+    digest: &str,
 ) -> AppResult<Option<ApiKeyRecord>> {
     api_keys::Entity::find()
-        .filter(api_keys::Column::SecretHash.eq(tokens::digest(secret)))
+        .filter(api_keys::Column::SecretHash.eq(digest))
         .filter(api_keys::Column::RevokedAt.is_null())
         .one(db)
         .await?

@@ -7,6 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{Actor, Credential, Role, password, repo};
 use crate::audit::{self, AuditContext, Event, RequestOrigin};
 use crate::db::Db;
+use crate::db::changes::Change;
 use crate::error::{AppError, AppResult};
 use crate::organizations::service::{Signup, create_with_owner};
 use crate::organizations::{OrgId, Organization};
@@ -147,6 +148,7 @@ pub async fn logout(db: &Db, actor: &Actor) -> AppResult<()> {
             )
             .await?;
             txn.commit().await?;
+            db.changed(Change::Session(session_id));
             Ok(())
         }
         Credential::ApiKey { .. } => Err(AppError::BadRequest(

@@ -208,7 +208,7 @@ pub async fn erase_client(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
     actor.require(Role::Admin)?;
     let scope = ClientScope::for_actor(db.conn(), actor).await?;
     let txn = db.begin_write().await?;
-    repo::erase(&txn, &scope, id).await?;
+    let account = repo::erase(&txn, &scope, id).await?;
     audit::record(
         &txn,
         &actor.audit,
@@ -216,6 +216,9 @@ pub async fn erase_client(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
     )
     .await?;
     txn.commit().await?;
+    if let Some(user) = account {
+        db.changed(crate::db::changes::Change::User(user));
+    }
     db.purge_freed_space().await?;
     tracing::info!(org.id = %scope.org, client.id = %id, "client erased");
     Ok(())

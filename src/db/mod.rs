@@ -1,10 +1,12 @@
 //! The database: connecting to SQLite or PostgreSQL (chosen by the URL at run time), migrations, and
 //! the sea-orm entities. Only `repo.rs` files and this module talk to the database.
 
+pub mod changes;
 pub mod entities;
 pub mod migrations;
 pub mod paging;
 pub mod versioned;
+pub mod write;
 
 use std::time::Duration;
 
@@ -12,9 +14,8 @@ use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sqlx::sqlite::{SqliteAutoVacuum, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;
@@ -46,6 +47,10 @@ impl Backend {
 pub struct Db {
     conn: DatabaseConnection,
     backend: Backend,
+    /// Who hears about committed changes ([`changes`]).
+    listeners: changes::Listeners,
+    /// SQLite: one writer at a time, queued here rather than in SQLite's busy handler ([`write`]).
+    writers: Option<write::WriterQueue>,
 }
 
 /// A fixed key for the PostgreSQL advisory lock that serialises migrations across instances.
@@ -158,7 +163,12 @@ impl Db {
         let conn = Database::connect(options)
             .await
             .context("connecting to the database (check database_url / DATABASE_URL)")?;
-        Ok(Self { conn, backend })
+        Ok(Self {
+            conn,
+            backend,
+            listeners: changes::Listeners::default(),
+            writers: (backend == Backend::Sqlite).then(write::WriterQueue::default),
+        })
     }
 
     /// The pool, for repositories (`&impl ConnectionTrait`).
@@ -173,14 +183,15 @@ impl Db {
 
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that a transaction that reads
     /// before it writes waits for the write lock up front (honouring the busy timeout) instead of
-    /// failing with SQLITE_BUSY when it tries to upgrade.
-    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+    /// failing with SQLITE_BUSY when it tries to upgrade; and before that it waits its turn among this
+    /// process's writers ([`write`]).
+    pub async fn begin_write(&self) -> Result<write::WriteTxn, DbErr> {
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        self.conn.begin_with_options(options).await
+        write::WriteTxn::start(self.writers.as_ref(), self.conn.begin_with_options(options)).await
     }
 
     /// After a bulk load (`seed --clients`): brings PostgreSQL's planner statistics and visibility map

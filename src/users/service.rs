@@ -16,6 +16,7 @@ use super::model::{CreateUser, NewUser, UpdateUser, User, UserChanges};
 use super::repo;
 use crate::audit::{self, AuditContext, Event, RequestOrigin};
 use crate::auth::{Actor, Role, repo as auth_repo};
+use crate::db::changes::Change;
 use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult};
 use crate::organizations::OrgId;
@@ -158,6 +159,9 @@ pub async fn update_user(
         .await?;
     }
     txn.commit().await?;
+    if deactivated || password_changed || role_changed {
+        db.changed(Change::User(id));
+    }
     Ok(user)
 }
 
@@ -202,6 +206,7 @@ pub async fn delete_user(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
     )
     .await?;
     txn.commit().await?;
+    db.changed(Change::User(id));
     Ok(())
 }
 

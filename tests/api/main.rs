@@ -8,6 +8,7 @@ mod helpers;
 mod api_keys;
 mod audit;
 mod auth;
+mod auth_cache;
 mod classes;
 mod cli;
 mod client_data;

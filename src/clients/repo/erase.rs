@@ -19,8 +19,13 @@ use clients::Column;
 /// churned), so that figures and records the law requires to keep still add up.
 ///
 /// On SQLite the transaction zeroes what it frees (`secure_delete=ON`); the caller then checkpoints the
-/// WAL and vacuums free pages so no copy of the old values stays in the files.
-pub async fn erase(db: &impl ConnectionTrait, scope: &ClientScope, id: Uuid) -> AppResult<()> {
+/// WAL and vacuums free pages so no copy of the old values stays in the files. Returns the removed
+/// portal account, if there was one.
+pub async fn erase(
+    db: &impl ConnectionTrait,
+    scope: &ClientScope,
+    id: Uuid,
+) -> AppResult<Option<Uuid>> {
     use crate::db::entities::{client_notes, idempotency_keys, import_items, users};
     let row = find_row(db, scope, id).await?.ok_or(AppError::NotFound)?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
@@ -102,5 +107,5 @@ pub async fn erase(db: &impl ConnectionTrait, scope: &ClientScope, id: Uuid) -> 
     if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         db.execute_unprepared("PRAGMA secure_delete = FAST").await?;
     }
-    Ok(())
+    Ok(row.user_id)
 }
