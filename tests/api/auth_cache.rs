@@ -5,13 +5,11 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use fitnesscrm::app::AppState;
 use fitnesscrm::config::Config;
 use fitnesscrm::db::Db;
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::json;
-use tokio::net::TcpListener;
 
 use crate::helpers::*;
 use crate::on_both_databases;
@@ -35,19 +33,7 @@ impl Instance {
         let mut config = test_config(database_url);
         tweak(&mut config);
         let db = Db::connect(&config).await.expect("connect");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let state = AppState::new(db, config).await.expect("state");
-        let server = tokio::spawn(async move {
-            fitnesscrm::cli::serve_until(
-                listener,
-                state,
-                std::future::pending::<()>(),
-                Duration::from_secs(1),
-            )
-            .await
-            .expect("server");
-        });
+        let (addr, server) = serve(db, config).await;
         Self {
             addr,
             client: reqwest::Client::new(),

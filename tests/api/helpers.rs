@@ -66,6 +66,24 @@ pub fn test_config(database_url: &str) -> Config {
     config
 }
 
+/// Serves the app on a database handle from a free loopback port until the task is aborted.
+pub async fn serve(db: Db, config: Config) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState::new(db, config).await.expect("state");
+    let server = tokio::spawn(async move {
+        fitnesscrm::cli::serve_until(
+            listener,
+            state,
+            std::future::pending::<()>(),
+            Duration::from_secs(1),
+        )
+        .await
+        .expect("server");
+    });
+    (addr, server)
+}
+
 impl TestApp {
     /// A server on the given backend. PostgreSQL without `TEST_DATABASE_URL` fails the test.
     pub async fn spawn(backend: Backend) -> TestApp {
@@ -121,19 +139,7 @@ impl TestApp {
             Db::migrate(&database_url).await.expect("migrate");
         }
         let db = Db::connect(&config).await.expect("connect");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let state = AppState::new(db.clone(), config).await.expect("state");
-        let server = tokio::spawn(async move {
-            fitnesscrm::cli::serve_until(
-                listener,
-                state,
-                std::future::pending::<()>(),
-                Duration::from_secs(1),
-            )
-            .await
-            .expect("server");
-        });
+        let (addr, server) = serve(db.clone(), config).await;
         TestApp {
             addr,
             client: reqwest::Client::builder().build().expect("client"),
