@@ -276,3 +276,122 @@ pub async fn forget_after_writes(
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    fn key(scope: Scope) -> Key {
+        Key {
+            org: OrgId(Uuid::from_u128(1)),
+            scope,
+        }
+    }
+
+    fn figures(seq: i64, total: u64) -> Figures {
+        let now = Utc::now();
+        Figures {
+            dashboard: Dashboard {
+                clients_by_status: Default::default(),
+                clients_total: total,
+                new_leads_this_month: 0,
+                conversions_this_month: 0,
+                clients_without_trainer: 0,
+                month_start: now,
+                sessions_today: 0,
+                sessions_this_week: 0,
+                no_shows_this_month: 0,
+                attendance_rate_30d: None,
+            },
+            per_day: Vec::new(),
+            seq,
+            valid_until: now + chrono::Duration::seconds(60),
+        }
+    }
+
+    async fn total(cache: &DashboardCache, k: Key, computed: &AtomicUsize, n: u64) -> u64 {
+        cache
+            .get_or_compute(k, || async {
+                computed.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(figures(1, n))
+            })
+            .await
+            .unwrap()
+            .dashboard
+            .clients_total
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_count_once_and_later_reads_hit() {
+        let cache = DashboardCache::new();
+        let computed = AtomicUsize::new(0);
+        let k = key(Scope::Org);
+        let (a, b, c) = tokio::join!(
+            total(&cache, k, &computed, 7),
+            total(&cache, k, &computed, 8),
+            total(&cache, k, &computed, 9)
+        );
+        assert_eq!((a, b, c), (7, 7, 7));
+        assert_eq!(total(&cache, k, &computed, 10).await, 7);
+        assert_eq!(computed.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_local_write_makes_every_entry_of_its_organization_stale() {
+        let cache = DashboardCache::new();
+        let computed = AtomicUsize::new(0);
+        let (org, trainer) = (key(Scope::Org), key(Scope::Trainer(Uuid::from_u128(2))));
+        let other = Key {
+            org: OrgId(Uuid::from_u128(3)),
+            scope: Scope::Org,
+        };
+        total(&cache, org, &computed, 1).await;
+        total(&cache, trainer, &computed, 1).await;
+        total(&cache, other, &computed, 1).await;
+        cache.written(org.org);
+        assert_eq!(total(&cache, org, &computed, 2).await, 2);
+        assert_eq!(total(&cache, trainer, &computed, 2).await, 2);
+        assert_eq!(
+            total(&cache, other, &computed, 2).await,
+            1,
+            "another tenant"
+        );
+        assert_eq!(computed.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn figures_past_their_time_are_counted_again() {
+        let cache = DashboardCache::new();
+        let k = key(Scope::Nobody);
+        let mut old = figures(1, 1);
+        old.valid_until = Utc::now() - chrono::Duration::seconds(1);
+        cache.get_or_compute(k, || async { Ok(old) }).await.unwrap();
+        let again = cache
+            .get_or_compute(k, || async { Ok(figures(1, 2)) })
+            .await
+            .unwrap();
+        assert_eq!(again.dashboard.clients_total, 2);
+    }
+
+    #[tokio::test]
+    async fn the_refresher_replaces_held_entries_only_with_newer_figures() {
+        let cache = DashboardCache::new();
+        let computed = AtomicUsize::new(0);
+        let k = key(Scope::Org);
+        // Not held: not brought back.
+        cache.replace(k, figures(5, 5), 0).await;
+        assert_eq!(cache.len().await, 0);
+        total(&cache, k, &computed, 1).await;
+        cache.replace(k, figures(2, 2), 0).await;
+        assert_eq!(total(&cache, k, &computed, 0).await, 2);
+        // Counted before a local write that a request has counted after: kept.
+        cache.written(k.org);
+        assert_eq!(total(&cache, k, &computed, 3).await, 3);
+        cache.replace(k, figures(4, 4), 0).await;
+        assert_eq!(total(&cache, k, &computed, 0).await, 3);
+        assert_eq!(cache.held(), vec![(k, 1, cache.held()[0].2)]);
+    }
+}

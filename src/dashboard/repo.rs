@@ -225,7 +225,10 @@ pub async fn audit_seq(db: &impl ConnectionTrait, org: OrgId) -> AppResult<i64> 
 /// The last audit `seq` of each of these organizations (0 before its first event; an organization
 /// that does not exist is left out), in one query: per organization a `max(seq)` subquery, which both
 /// databases answer from the end of the `(organization_id, seq)` index, however long the chain.
-pub async fn audit_seqs(db: &impl ConnectionTrait, orgs: &[OrgId]) -> AppResult<HashMap<OrgId, i64>> {
+pub async fn audit_seqs(
+    db: &impl ConnectionTrait,
+    orgs: &[OrgId],
+) -> AppResult<HashMap<OrgId, i64>> {
     if orgs.is_empty() {
         return Ok(HashMap::new());
     }

@@ -88,9 +88,7 @@ async fn becomes(at: &impl Reader, token: &str, field: &str, want: Value) -> Dur
     let started = Instant::now();
     loop {
         let d = at.dashboard(token).await;
-        let got = field
-            .split('.')
-            .fold(&d, |v, part| &v[part]);
+        let got = field.split('.').fold(&d, |v, part| &v[part]);
         if *got == want {
             return started.elapsed();
         }
@@ -118,11 +116,21 @@ async fn new_trainer(app: &TestApp, owner: &Account, user: Option<&Account>) -> 
     if let Some(u) = user {
         body["user_id"] = json!(u.user_id);
     }
-    created(app.post("/api/v1/trainers", Some(&owner.token), &body).await).await
+    created(
+        app.post("/api/v1/trainers", Some(&owner.token), &body)
+            .await,
+    )
+    .await
 }
 
 /// A session of `trainer` and `client` starting `hours_from_now` hours from now, one hour long.
-async fn new_session(app: &TestApp, token: &str, trainer: &str, client: &str, hours_from_now: i64) -> String {
+async fn new_session(
+    app: &TestApp,
+    token: &str,
+    trainer: &str,
+    client: &str,
+    hours_from_now: i64,
+) -> String {
     let start = chrono::Utc::now() + chrono::Duration::hours(hours_from_now);
     let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:00Z").to_string();
     created(
@@ -147,7 +155,8 @@ fn this_week_in_an_hour() -> bool {
 
 async fn set_status(app: &TestApp, token: &str, path: &str, status: &str) {
     expect_status(
-        app.patch(path, Some(token), &json!({"status": status})).await,
+        app.patch(path, Some(token), &json!({"status": status}))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -299,7 +308,9 @@ async fn dashboard_reads_are_counted_as_cache_hits_and_misses() {
     let text = app.get("/metrics", None).await.text().await.unwrap();
     for outcome in ["hit", "miss"] {
         assert!(
-            text.contains(&format!("fitnesscrm_dashboard_cache_total{{outcome=\"{outcome}\"}}")),
+            text.contains(&format!(
+                "fitnesscrm_dashboard_cache_total{{outcome=\"{outcome}\"}}"
+            )),
             "{text}"
         );
     }
