@@ -56,12 +56,13 @@ pub async fn refresh(db: &Db, cache: &DashboardCache) -> AppResult<()> {
     for chunk in orgs.chunks(CHUNK) {
         seqs.extend(repo::audit_seqs(db.conn(), chunk).await?);
     }
-    let now = Utc::now();
+    // Time runs out before the next round: recount now, so that requests keep finding current figures.
+    let soon = Utc::now() + chrono::Duration::from_std(POLL).unwrap_or_default();
     let due: Vec<Key> = held
         .into_iter()
         // An organization that no longer exists has no `seq`: its entries are left to go idle.
         .filter(|(k, seq, valid_until)| {
-            seqs.get(&k.org).is_some_and(|s| s != seq) || now >= *valid_until
+            seqs.get(&k.org).is_some_and(|s| s != seq) || soon >= *valid_until
         })
         .map(|(k, _, _)| k)
         .collect();
