@@ -315,3 +315,21 @@ async fn dashboard_reads_are_counted_as_cache_hits_and_misses() {
         );
     }
 }
+
+on_both_databases! {
+    async fn a_client_added_through_the_forms_shows_on_the_next_dashboard_page(app) {
+        use crate::web::client::Web;
+        let owner = app.signup("Form Gym").await;
+        let web = Web::new(&app);
+        web.login(&owner.email).await;
+        let figure = |n: u64| format!("<span class=\"figure\">{n}</span><span>clients</span>");
+        web.get("/app").await.expect(StatusCode::OK).expect_text(&figure(0));
+        web.get("/app").await.expect(StatusCode::OK).expect_text(&figure(0));
+        web.get("/app/clients/new").await.expect(StatusCode::OK);
+        let page = web.post("/app/clients/new", &[("first_name", "Fiona"), ("last_name", "Form"), ("status", "lead")]).await;
+        assert!(page.status.is_redirection(), "{}", page.body);
+        // The page and the API share the figures; both see the form's client at once.
+        web.get("/app").await.expect(StatusCode::OK).expect_text(&figure(1));
+        assert_eq!(app.dashboard(&owner.token).await["clients_total"], 1);
+    }
+}
