@@ -41,6 +41,10 @@ pub const IDLE: Duration = Duration::from_secs(600);
 /// Most entries kept.
 const CAPACITY: u64 = 50_000;
 
+/// How long which trainer an account is stays remembered: a link changed on another instance is
+/// followed within this, as figures are.
+const TRAINER_TTL: Duration = Duration::from_secs(1);
+
 /// Whose figures an entry holds, within its organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -99,6 +103,9 @@ pub struct DashboardCache {
     entries: moka::future::Cache<Key, Arc<Entry>>,
     /// Per organization: how many changes this instance has made (see the module documentation).
     generations: Arc<Mutex<HashMap<OrgId, u64>>>,
+    /// Which scope a trainer account has (its trainer), with the generation it was looked up at, so
+    /// that a trainer's dashboard costs no query either.
+    trainers: moka::sync::Cache<(OrgId, Uuid), (Scope, u64)>,
 }
 
 impl std::fmt::Debug for DashboardCache {
@@ -127,7 +134,25 @@ impl DashboardCache {
                 .max_capacity(CAPACITY)
                 .build(),
             generations: Arc::new(Mutex::new(HashMap::new())),
+            trainers: moka::sync::Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(TRAINER_TTL)
+                .build(),
         }
+    }
+
+    /// The scope of a trainer account, when looked up less than [`TRAINER_TTL`] ago and since no
+    /// change made here in its organization.
+    pub fn trainer_scope(&self, org: OrgId, user: Uuid) -> Option<Scope> {
+        self.trainers
+            .get(&(org, user))
+            .filter(|(_, generation)| *generation == self.generation(org))
+            .map(|(scope, _)| scope)
+    }
+
+    /// Remembers the scope of a trainer account, looked up at `generation`.
+    pub fn remember_trainer_scope(&self, org: OrgId, user: Uuid, scope: Scope, generation: u64) {
+        self.trainers.insert((org, user), (scope, generation));
     }
 
     /// The organization's local write generation.
@@ -365,6 +390,21 @@ mod tests {
             "another tenant"
         );
         assert_eq!(computed.load(Ordering::SeqCst), 5);
+    }
+
+    #[test]
+    fn a_trainers_scope_is_forgotten_after_a_local_write_and_after_a_second() {
+        let cache = DashboardCache::new();
+        let (org, user) = (OrgId(Uuid::from_u128(1)), Uuid::from_u128(2));
+        let scope = Scope::Trainer(Uuid::from_u128(3));
+        cache.remember_trainer_scope(org, user, scope, cache.generation(org));
+        assert_eq!(cache.trainer_scope(org, user), Some(scope));
+        assert_eq!(cache.trainer_scope(OrgId(Uuid::from_u128(9)), user), None);
+        cache.written(org);
+        assert_eq!(cache.trainer_scope(org, user), None);
+        cache.remember_trainer_scope(org, user, scope, cache.generation(org));
+        std::thread::sleep(TRAINER_TTL + Duration::from_millis(50));
+        assert_eq!(cache.trainer_scope(org, user), None);
     }
 
     #[tokio::test]

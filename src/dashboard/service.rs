@@ -24,7 +24,7 @@ const MAX_AGE: Duration = Duration::seconds(60);
 
 /// The key figures of what the actor may see (trainers and above), from the figures cache.
 pub async fn dashboard(state: &AppState, actor: &Actor) -> AppResult<Arc<Figures>> {
-    let key = key_of(state.db.conn(), actor).await?;
+    let key = key_of(state, actor).await?;
     let db = state.db.clone();
     state
         .dashboard
@@ -34,10 +34,18 @@ pub async fn dashboard(state: &AppState, actor: &Actor) -> AppResult<Arc<Figures
 
 /// Which figures an actor sees: those of the whole organization or of one trainer. Derived from the
 /// actor's client scope, so it follows the same rules as the client list (no query but for trainers,
-/// who are looked up by their account).
-pub async fn key_of(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Key> {
+/// who are looked up by their account; the answer is remembered for a second).
+pub async fn key_of(state: &AppState, actor: &Actor) -> AppResult<Key> {
     actor.require(Role::Trainer)?;
-    let scope = ClientScope::for_actor(db, actor).await?;
+    let org = actor.org();
+    let trainer_account = actor.user_id().filter(|_| actor.role() == Role::Trainer);
+    if let Some(user) = trainer_account
+        && let Some(scope) = state.dashboard.trainer_scope(org, user)
+    {
+        return Ok(Key { org, scope });
+    }
+    let generation = state.dashboard.generation(org);
+    let scope = ClientScope::for_actor(state.db.conn(), actor).await?;
     let scope = match scope.visibility {
         Visibility::All => Scope::Org,
         Visibility::Assigned(trainer) => Scope::Trainer(trainer),
@@ -45,10 +53,12 @@ pub async fn key_of(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Key> 
         // The client portal has no dashboard; `require` above refuses it already.
         Visibility::Own(_) => return Err(AppError::Forbidden("No dashboard here.".into())),
     };
-    Ok(Key {
-        org: actor.org(),
-        scope,
-    })
+    if let Some(user) = trainer_account {
+        state
+            .dashboard
+            .remember_trainer_scope(org, user, scope, generation);
+    }
+    Ok(Key { org, scope })
 }
 
 /// The client and schedule scopes of a key: what [`ClientScope::for_actor`] and

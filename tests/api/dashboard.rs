@@ -239,6 +239,17 @@ on_both_databases! {
         assert_eq!(app.dashboard(tok).await["clients_total"], 3);
         assert_eq!(app.dashboard(&staff.token).await["clients_total"], 3);
         assert_eq!(app.dashboard(&unlinked.token).await["clients_total"], 0);
+        // Moving Tom's account to the other trainer (made here) moves his figures at once: which
+        // trainer an account is, is remembered no longer than the figures are.
+        let link = async |id: &str, user: Value| {
+            let r = app.patch(&format!("/api/v1/trainers/{id}"), Some(tok), &json!({"user_id": user})).await;
+            expect_status(r, StatusCode::OK).await;
+        };
+        link(&tom_id, Value::Null).await;
+        assert_eq!(app.dashboard(&tom.token).await["clients_total"], 0);
+        link(&other, json!(tom.user_id)).await;
+        let d = app.dashboard(&tom.token).await;
+        assert_eq!((d["clients_total"].as_u64(), d["clients_by_status"]["active"].as_u64()), (Some(1), Some(1)), "{d}");
     }
 }
 
