@@ -94,6 +94,11 @@ pub fn build_router(state: AppState) -> Router {
         .merge(docs)
         .merge(crate::web::router(state.clone()))
         .fallback(crate::web::not_found)
+        // Outside the API's and the pages' authentication, which name the caller's organization.
+        .layer(from_fn_with_state(
+            state.dashboard.clone(),
+            crate::dashboard::cache::forget_after_writes,
+        ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(from_fn(observe::problems))
         .layer(CompressionLayer::new())

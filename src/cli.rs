@@ -197,6 +197,12 @@ pub async fn serve_until(
     signal: impl std::future::Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> anyhow::Result<()> {
+    // Keeps the dashboard's figures current for as long as this serves (aborted when it returns or
+    // is dropped).
+    let _refresher = AbortOnDrop(tokio::spawn(crate::dashboard::refresh::run(
+        state.db.clone(),
+        state.dashboard.clone(),
+    )));
     let app = build_router(state);
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(
@@ -218,6 +224,15 @@ pub async fn serve_until(
             tracing::warn!("requests still running after the shutdown grace period; exiting anyway");
             Ok(())
         }
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -8,6 +8,7 @@ use secrecy::ExposeSecret;
 
 use crate::auth::cache::{self, CredentialCache};
 use crate::config::Config;
+use crate::dashboard::cache::DashboardCache;
 use crate::db::Db;
 
 /// What every handler can reach.
@@ -25,6 +26,8 @@ pub struct AppState {
     pub redis: Option<redis::aio::ConnectionManager>,
     /// Resolved credentials (see [`crate::auth::cache`]).
     pub credentials: CredentialCache,
+    /// The dashboard's figures (see [`crate::dashboard::cache`]).
+    pub dashboard: DashboardCache,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             metrics: crate::telemetry::metrics_handle()?,
             redis,
             credentials,
+            dashboard: DashboardCache::new(),
         })
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Key figures.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Dashboard {
     /// Clients per lifecycle status (every status listed, zero included).
     pub clients_by_status: BTreeMap<String, u64>,

@@ -2,7 +2,7 @@
 //! tables, each limited to the caller's scope (the client scope's condition comes from the client
 //! repository, the schedule scope's from the sessions').
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
@@ -14,9 +14,11 @@ use sea_orm::{
 use crate::clients::access::{ClientScope, Visibility};
 use crate::clients::repo::visible;
 use crate::db::entities::{
-    classes, client_status_changes, client_trainers, clients, training_sessions,
+    audit_events, classes, client_status_changes, client_trainers, clients, organizations,
+    training_sessions,
 };
 use crate::error::AppResult;
+use crate::organizations::OrgId;
 use crate::scheduling::access::{ScheduleScope, Who};
 
 use training_sessions::Column as S;
@@ -205,4 +207,49 @@ pub async fn attended_between(
         )
         .count(db)
         .await?)
+}
+
+/// The last audit `seq` of an organization (0 before its first event): one read of the end of the
+/// `(organization_id, seq)` index.
+pub async fn audit_seq(db: &impl ConnectionTrait, org: OrgId) -> AppResult<i64> {
+    let seq: Option<Option<i64>> = audit_events::Entity::find()
+        .select_only()
+        .column_as(Expr::col(audit_events::Column::Seq).max(), "seq")
+        .filter(audit_events::Column::OrganizationId.eq(org.0))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(seq.flatten().unwrap_or(0))
+}
+
+/// The last audit `seq` of each of these organizations (0 before its first event; an organization
+/// that does not exist is left out), in one query: per organization a `max(seq)` subquery, which both
+/// databases answer from the end of the `(organization_id, seq)` index, however long the chain.
+pub async fn audit_seqs(
+    db: &impl ConnectionTrait,
+    orgs: &[OrgId],
+) -> AppResult<HashMap<OrgId, i64>> {
+    if orgs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let last = Query::select()
+        .expr(Expr::col((audit_events::Entity, audit_events::Column::Seq)).max())
+        .from(audit_events::Entity)
+        .and_where(
+            Expr::col((audit_events::Entity, audit_events::Column::OrganizationId))
+                .equals((organizations::Entity, organizations::Column::Id)),
+        )
+        .to_owned();
+    let rows: Vec<(uuid::Uuid, Option<i64>)> = organizations::Entity::find()
+        .select_only()
+        .column(organizations::Column::Id)
+        .column_as(Expr::SubQuery(None, Box::new(last.into())), "seq")
+        .filter(organizations::Column::Id.is_in(orgs.iter().map(|o| o.0)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, seq)| (OrgId(id), seq.unwrap_or(0)))
+        .collect())
 }

@@ -1,4 +1,5 @@
-//! `GET /api/v1/dashboard`: the key figures of the caller's scope (a trainer sees their own clients).
+//! `GET /api/v1/dashboard`: the key figures of the caller's scope (a trainer sees their own clients),
+//! served from the figures cache (current within a second of any change, see [`super::cache`]).
 
 use axum::Json;
 use axum::extract::State;
@@ -23,5 +24,6 @@ pub async fn get_dashboard(
     State(state): State<AppState>,
     actor: Actor,
 ) -> AppResult<Json<Dashboard>> {
-    Ok(Json(service::dashboard(state.db.conn(), &actor).await?))
+    let figures = service::dashboard(&state, &actor).await?;
+    Ok(Json(figures.dashboard.clone()))
 }

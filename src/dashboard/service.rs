@@ -1,29 +1,110 @@
 //! The dashboard's figures for an actor: the scope of clients and of the schedule they may see, the
-//! organization's time zone, and the counts of the repository put together.
+//! organization's time zone, and the counts of the repository put together. Requests are served from
+//! the figures cache ([`super::cache`]); counting happens here, on a miss or in the refresher.
+
+use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 
+use super::cache::{Figures, Key, Scope};
 use super::model::{Dashboard, midnight, month_start};
 use super::repo;
 use crate::auth::{Actor, Role};
-use crate::clients::access::ClientScope;
+use crate::clients::access::{ClientScope, Visibility};
 use crate::clients::model::ClientStatus;
 use crate::error::{AppError, AppResult};
 use crate::organizations::repo as org_repo;
-use crate::scheduling::access::ScheduleScope;
+use crate::scheduling::access::{ScheduleScope, Who};
+use crate::state::AppState;
 
-/// The key figures of what the actor may see (trainers and above).
-pub async fn dashboard(db: &impl ConnectionTrait, actor: &Actor) -> AppResult<Dashboard> {
+/// Figures are recounted at least this often, so that those that move with time alone (attendance
+/// over the last 30 days) stay right.
+const MAX_AGE: Duration = Duration::seconds(60);
+
+/// The key figures of what the actor may see (trainers and above), from the figures cache.
+pub async fn dashboard(state: &AppState, actor: &Actor) -> AppResult<Arc<Figures>> {
+    let key = key_of(state, actor).await?;
+    let db = state.db.clone();
+    state
+        .dashboard
+        .get_or_compute(key, || async move { compute(db.conn(), key).await })
+        .await
+}
+
+/// Which figures an actor sees: those of the whole organization or of one trainer. Derived from the
+/// actor's client scope, so it follows the same rules as the client list (no query but for trainers,
+/// who are looked up by their account; the answer is remembered for a second).
+pub async fn key_of(state: &AppState, actor: &Actor) -> AppResult<Key> {
     actor.require(Role::Trainer)?;
-    let org = org_repo::get(db, actor.org())
+    let org = actor.org();
+    let trainer_account = actor.user_id().filter(|_| actor.role() == Role::Trainer);
+    if let Some(user) = trainer_account
+        && let Some(scope) = state.dashboard.trainer_scope(org, user)
+    {
+        return Ok(Key { org, scope });
+    }
+    let generation = state.dashboard.generation(org);
+    let scope = ClientScope::for_actor(state.db.conn(), actor).await?;
+    let scope = match scope.visibility {
+        Visibility::All => Scope::Org,
+        Visibility::Assigned(trainer) => Scope::Trainer(trainer),
+        Visibility::Nothing => Scope::Nobody,
+        // The client portal has no dashboard; `require` above refuses it already.
+        Visibility::Own(_) => return Err(AppError::Forbidden("No dashboard here.".into())),
+    };
+    if let Some(user) = trainer_account {
+        state
+            .dashboard
+            .remember_trainer_scope(org, user, scope, generation);
+    }
+    Ok(Key { org, scope })
+}
+
+/// The client and schedule scopes of a key: what [`ClientScope::for_actor`] and
+/// [`ScheduleScope::for_actor`] give an actor of that key.
+fn scopes(key: Key) -> (ClientScope, ScheduleScope) {
+    let (visibility, who, role) = match key.scope {
+        Scope::Org => (Visibility::All, Who::All, Role::Owner),
+        Scope::Trainer(t) => (Visibility::Assigned(t), Who::Trainer(t), Role::Trainer),
+        Scope::Nobody => (Visibility::Nothing, Who::Nobody, Role::Trainer),
+    };
+    (
+        ClientScope {
+            visibility,
+            role,
+            ..ClientScope::system(key.org)
+        },
+        ScheduleScope {
+            org: key.org,
+            who,
+            role,
+        },
+    )
+}
+
+/// Counts the figures of a key: the organization's audit `seq` first (so figures are never older
+/// than the `seq` they are filed under), then every figure and the week's sessions per day.
+pub async fn compute(db: &impl ConnectionTrait, key: Key) -> AppResult<Figures> {
+    let seq = repo::audit_seq(db, key.org).await?;
+    let org = org_repo::get(db, key.org)
         .await?
         .ok_or(AppError::NotFound)?;
-    let scope = ClientScope::for_actor(db, actor).await?;
-    let mut d = figures(db, &scope, month_start(&org.timezone, Utc::now())).await?;
-    let schedule = ScheduleScope::for_actor(db, actor).await?;
+    let (clients, schedule) = scopes(key);
+    let now = Utc::now();
+    let mut d = figures(db, &clients, month_start(&org.timezone, now)).await?;
     schedule_figures(db, &schedule, &org.timezone, &mut d).await?;
-    Ok(d)
+    let tz: chrono_tz::Tz = org.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let today = now.with_timezone(&tz).date_naive();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let per_day = sessions_per_day(db, &schedule, &org.timezone, monday, 7).await?;
+    let next_midnight = midnight(tz, today + Duration::days(1), now + MAX_AGE);
+    Ok(Figures {
+        dashboard: d,
+        per_day,
+        seq,
+        valid_until: next_midnight.min(now + MAX_AGE),
+    })
 }
 
 /// Computes the client figures for a scope (the schedule figures are zero until

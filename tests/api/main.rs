@@ -14,6 +14,7 @@ mod cli;
 mod client_data;
 mod clients;
 mod conventions;
+mod dashboard;
 mod operations;
 mod resilience;
 mod scheduling;
