@@ -2,11 +2,8 @@
 //! made the change, within a second on every other instance with Redis, and within the cache's lifetime
 //! without it.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use fitnesscrm::config::Config;
-use fitnesscrm::db::Db;
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::json;
@@ -14,33 +11,7 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::on_both_databases;
 
-/// A second app instance on the first one's database (another process, as far as the app can tell:
-/// its own pool, caches and Redis subscription).
-struct Instance {
-    addr: SocketAddr,
-    client: reqwest::Client,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
 impl Instance {
-    async fn start(database_url: &str, tweak: impl FnOnce(&mut Config)) -> Self {
-        let mut config = test_config(database_url);
-        tweak(&mut config);
-        let db = Db::connect(&config).await.expect("connect");
-        let (addr, server) = serve(db, config).await;
-        Self {
-            addr,
-            client: reqwest::Client::new(),
-            server,
-        }
-    }
-
     async fn me(&self, token: &str) -> StatusCode {
         self.client
             .get(format!("http://{}/api/v1/me", self.addr))

@@ -2,58 +2,16 @@
 //! once on the instance that made it), on every instance over one database, and never cross from one
 //! scope or organization to another.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use fitnesscrm::app::AppState;
-use fitnesscrm::db::Db;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 use crate::helpers::*;
 use crate::on_both_databases;
 
 /// The freshness bound the dashboard promises.
 const BOUND: Duration = Duration::from_secs(1);
-
-/// A second app instance on the first one's database (its own pool and figures cache).
-struct Instance {
-    addr: SocketAddr,
-    client: reqwest::Client,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-impl Instance {
-    async fn start(database_url: &str) -> Self {
-        let config = test_config(database_url);
-        let db = Db::connect(&config).await.expect("connect");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let state = AppState::new(db, config).await.expect("state");
-        let server = tokio::spawn(async move {
-            fitnesscrm::cli::serve_until(
-                listener,
-                state,
-                std::future::pending::<()>(),
-                Duration::from_secs(1),
-            )
-            .await
-            .expect("server");
-        });
-        Self {
-            addr,
-            client: reqwest::Client::new(),
-            server,
-        }
-    }
-}
 
 /// Where to read a dashboard: the test app or a second instance.
 trait Reader {
@@ -274,7 +232,7 @@ on_both_databases! {
 
 on_both_databases! {
     async fn a_change_on_one_instance_shows_on_anothers_dashboard_within_a_second(app) {
-        let b = Instance::start(&app.database_url).await;
+        let b = Instance::start(&app.database_url, |_| {}).await;
         let owner = app.signup("Studio").await;
         let tok = &owner.token;
         let t = new_trainer(&app, &owner, None).await;

@@ -84,6 +84,35 @@ pub async fn serve(db: Db, config: Config) -> (SocketAddr, tokio::task::JoinHand
     (addr, server)
 }
 
+/// A second app instance on a test app's database (another process, as far as the app can tell: its
+/// own pool, caches and Redis subscription). Stops when dropped.
+pub struct Instance {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Instance {
+    /// Starts one on `database_url` with the test configuration and a tweak.
+    pub async fn start(database_url: &str, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(database_url);
+        tweak(&mut config);
+        let db = Db::connect(&config).await.expect("connect");
+        let (addr, server) = serve(db, config).await;
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            server,
+        }
+    }
+}
+
 impl TestApp {
     /// A server on the given backend. PostgreSQL without `TEST_DATABASE_URL` fails the test.
     pub async fn spawn(backend: Backend) -> TestApp {
