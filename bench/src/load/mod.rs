@@ -178,6 +178,10 @@ async fn run(args: Args) -> anyhow::Result<Report> {
         base: base.clone(),
     };
     let owner = login(&api.http, &base, &args.email, &args.password).await?;
+    let before_setup = args
+        .server_pid
+        .and_then(procstat::read)
+        .map_or(0, |r| r.rss_kib);
     let plan = setup::Plan {
         staff: args.staff_accounts.max(1),
         trainers: args.trainer_accounts.max(1),
@@ -235,7 +239,7 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     let seconds = started.elapsed().as_secs_f64();
     let _ = stop_tx.send(true);
     let server = match sampler {
-        Some(s) => Some(procstat::summarise(start_rss, &s.await?)),
+        Some(s) => Some(procstat::summarise(before_setup, start_rss, &s.await?)),
         None => None,
     };
     eprintln!("checking the idle connections and the classes...");

@@ -27,7 +27,9 @@ pub struct Reading {
 pub struct Usage {
     /// Samples taken.
     pub samples: usize,
-    /// Resident memory before the load (idle connections included), MiB.
+    /// Resident memory before the set-up (as started), MiB.
+    pub rss_before_setup_mib: f64,
+    /// Resident memory after the set-up, with the idle connections open, before the load, MiB.
     pub rss_start_mib: f64,
     /// Peak resident memory, MiB.
     pub rss_peak_mib: f64,
@@ -81,11 +83,13 @@ pub fn read(pid: u32) -> Option<Reading> {
     })
 }
 
-/// Summarises timed readings (`(seconds since the first, reading)`), the first being the start.
-pub fn summarise(start_rss_kib: u64, readings: &[(f64, Reading)]) -> Usage {
+/// Summarises timed readings (`(seconds since the first, reading)`) of the load, with the RSS before
+/// the set-up and at the start of the load.
+pub fn summarise(before_setup_kib: u64, start_rss_kib: u64, readings: &[(f64, Reading)]) -> Usage {
     let mib = |kib: u64| kib as f64 / 1024.0;
     let mut usage = Usage {
         samples: readings.len(),
+        rss_before_setup_mib: mib(before_setup_kib),
         rss_start_mib: mib(start_rss_kib),
         ..Usage::default()
     };
@@ -169,7 +173,8 @@ mod tests {
             (1.0, r(20_480, 50, 1000)),
             (2.0, r(30_720, 200, 900)),
         ];
-        let u = summarise(5_120, &readings);
+        let u = summarise(2_048, 5_120, &readings);
+        assert_eq!(u.rss_before_setup_mib, 2.0);
         assert_eq!(u.samples, 3);
         assert_eq!(u.rss_start_mib, 5.0);
         assert_eq!(u.rss_peak_mib, 30.0);
@@ -177,7 +182,7 @@ mod tests {
         assert_eq!(u.cpu_peak_pct, 150.0);
         assert_eq!(u.cpu_mean_pct, 100.0);
         assert_eq!(u.fds_peak, 1000);
-        assert_eq!(summarise(0, &[]).samples, 0);
+        assert_eq!(summarise(0, 0, &[]).samples, 0);
     }
 
     #[test]
