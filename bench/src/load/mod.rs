@@ -193,6 +193,10 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     };
     let world = setup::prepare(&api, owner.clone(), &plan).await?;
 
+    let after_setup = args
+        .server_pid
+        .and_then(procstat::read)
+        .map_or(0, |r| r.rss_kib);
     let host = base.host_str().unwrap_or("127.0.0.1").to_owned();
     let port = base.port_or_known_default().unwrap_or(80);
     let addr = tokio::net::lookup_host((host.as_str(), port))
@@ -239,7 +243,10 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     let seconds = started.elapsed().as_secs_f64();
     let _ = stop_tx.send(true);
     let server = match sampler {
-        Some(s) => Some(procstat::summarise(before_setup, start_rss, &s.await?)),
+        Some(s) => Some(procstat::summarise(
+            [before_setup, after_setup, start_rss],
+            &s.await?,
+        )),
         None => None,
     };
     eprintln!("checking the idle connections and the classes...");

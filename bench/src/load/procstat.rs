@@ -29,7 +29,9 @@ pub struct Usage {
     pub samples: usize,
     /// Resident memory before the set-up (as started), MiB.
     pub rss_before_setup_mib: f64,
-    /// Resident memory after the set-up, with the idle connections open, before the load, MiB.
+    /// Resident memory after the set-up (accounts created and logged in: argon2), MiB.
+    pub rss_after_setup_mib: f64,
+    /// Resident memory with the idle connections open, before the load, MiB.
     pub rss_start_mib: f64,
     /// Peak resident memory, MiB.
     pub rss_peak_mib: f64,
@@ -85,11 +87,13 @@ pub fn read(pid: u32) -> Option<Reading> {
 
 /// Summarises timed readings (`(seconds since the first, reading)`) of the load, with the RSS before
 /// the set-up and at the start of the load.
-pub fn summarise(before_setup_kib: u64, start_rss_kib: u64, readings: &[(f64, Reading)]) -> Usage {
+pub fn summarise(before_kib: [u64; 3], readings: &[(f64, Reading)]) -> Usage {
+    let [before_setup_kib, after_setup_kib, start_rss_kib] = before_kib;
     let mib = |kib: u64| kib as f64 / 1024.0;
     let mut usage = Usage {
         samples: readings.len(),
         rss_before_setup_mib: mib(before_setup_kib),
+        rss_after_setup_mib: mib(after_setup_kib),
         rss_start_mib: mib(start_rss_kib),
         ..Usage::default()
     };
@@ -173,7 +177,8 @@ mod tests {
             (1.0, r(20_480, 50, 1000)),
             (2.0, r(30_720, 200, 900)),
         ];
-        let u = summarise(2_048, 5_120, &readings);
+        let u = summarise([2_048, 3_072, 5_120], &readings);
+        assert_eq!(u.rss_after_setup_mib, 3.0);
         assert_eq!(u.rss_before_setup_mib, 2.0);
         assert_eq!(u.samples, 3);
         assert_eq!(u.rss_start_mib, 5.0);
@@ -182,7 +187,7 @@ mod tests {
         assert_eq!(u.cpu_peak_pct, 150.0);
         assert_eq!(u.cpu_mean_pct, 100.0);
         assert_eq!(u.fds_peak, 1000);
-        assert_eq!(summarise(0, 0, &[]).samples, 0);
+        assert_eq!(summarise([0; 3], &[]).samples, 0);
     }
 
     #[test]

@@ -247,8 +247,9 @@ impl Report {
         }
         if let Some(s) = &self.server {
             out.push_str(&format!(
-                "server: RSS {:.1} MiB before the set-up, {:.1} before the load, peak {:.1}, mean {:.1}; CPU peak {:.0} %, mean {:.0} % (of one core); peak {} open files, {} threads; {} samples\n",
+                "server: RSS {:.1} MiB before the set-up, {:.1} after it, {:.1} with the idle connections open, peak {:.1}, mean {:.1}; CPU peak {:.0} %, mean {:.0} % (of one core); peak {} open files, {} threads; {} samples\n",
                 s.rss_before_setup_mib,
+                s.rss_after_setup_mib,
                 s.rss_start_mib, s.rss_peak_mib, s.rss_mean_mib, s.cpu_peak_pct, s.cpu_mean_pct,
                 s.fds_peak, s.threads_peak, s.samples
             ));
@@ -296,6 +297,7 @@ impl Report {
             "server": self.server.as_ref().map(|s| json!({
                 "samples": s.samples,
                 "rss_before_setup_mib": round(s.rss_before_setup_mib),
+                "rss_after_setup_mib": round(s.rss_after_setup_mib),
                 "rss_start_mib": round(s.rss_start_mib),
                 "rss_peak_mib": round(s.rss_peak_mib),
                 "rss_mean_mib": round(s.rss_mean_mib),
@@ -359,6 +361,7 @@ mod tests {
             server: Some(Usage {
                 samples: 10,
                 rss_before_setup_mib: 20.0,
+                rss_after_setup_mib: 30.0,
                 rss_start_mib: 40.0,
                 rss_peak_mib: 160.5,
                 rss_mean_mib: 120.0,

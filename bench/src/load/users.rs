@@ -69,21 +69,22 @@ pub async fn run(
             Role::Client => vu.client().await,
             Role::Owner => vu.owner().await,
         }
-        vu.think().await;
+        if !vu.think().await {
+            break;
+        }
     }
     Ok(vu.rec)
 }
 
 impl Vu {
-    async fn think(&mut self) {
+    /// Pauses for a think time, or until the deadline if that comes first; whether there is time
+    /// left for another operation.
+    async fn think(&mut self) -> bool {
         let mean = self.shared.think.as_micros() as u64;
         let jitter = self.picker.below(1001) as u64;
-        let pause = mean / 2 + mean * jitter / 1000;
-        tokio::time::sleep(Duration::from_micros(pause)).await;
-    }
-
-    fn past_deadline(&self) -> bool {
-        Instant::now() >= self.shared.deadline
+        let until = Instant::now() + Duration::from_micros(mean / 2 + mean * jitter / 1000);
+        tokio::time::sleep_until(until.min(self.shared.deadline).into()).await;
+        until < self.shared.deadline
     }
 
     /// One request, timed from sending to having read the whole body, classified and recorded.
@@ -182,8 +183,7 @@ impl Vu {
         let Some(id) = self.picker.pick(&ids).cloned() else {
             return;
         };
-        self.think().await;
-        if self.past_deadline() {
+        if !self.think().await {
             return;
         }
         let path = format!("/api/v1/clients/{id}");
@@ -229,8 +229,7 @@ impl Vu {
         let Some(id) = self.picker.pick(&sessions).cloned() else {
             return;
         };
-        self.think().await;
-        if self.past_deadline() {
+        if !self.think().await {
             return;
         }
         let path = format!("/api/v1/sessions/{id}/check-in");
