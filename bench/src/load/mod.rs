@@ -204,12 +204,12 @@ async fn run(args: Args) -> anyhow::Result<Report> {
         .next()
         .context("--url: no address")?;
     let host_header = format!("{host}:{port}");
+    eprintln!("opening {} idle keep-alive connections...", args.idle);
+    let idle = idle::open(addr, host_header.clone(), args.idle).await;
     let start_rss = args
         .server_pid
         .and_then(procstat::read)
         .map_or(0, |r| r.rss_kib);
-    eprintln!("opening {} idle keep-alive connections...", args.idle);
-    let idle = idle::open(addr, host_header.clone(), args.idle).await;
     eprintln!(
         "{} idle connections open ({} failed); {} users for {:?}...",
         idle.conns.len(),
