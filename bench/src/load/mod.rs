@@ -32,7 +32,11 @@ use report::{Classes, Report};
 
 /// A mixed closed-loop load of many virtual users, with idle keep-alive connections (issue #10).
 #[derive(Debug, Parser)]
-#[command(name = "fitnesscrm-bench load", version, about)]
+#[command(
+    name = "fitnesscrm-bench load",
+    bin_name = "fitnesscrm-bench load",
+    version
+)]
 struct Args {
     /// Base URL of the server.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
