@@ -167,6 +167,7 @@ pub async fn run() -> ExitCode {
 
 /// Migrates when configured, then serves until SIGTERM or Ctrl-C.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    raise_nofile_limit();
     if config.is_sqlite() || config.migrate_on_start {
         Db::migrate(config.database_url.expose_secret()).await?;
     }
@@ -188,6 +189,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     db.close().await.ok();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Raises the soft limit of open files to the hard limit: every connection is a file, and the soft
+/// limit (often 1,024) would refuse connections long before memory or the CPU run out.
+fn raise_nofile_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(
+            nofile.limit = limit,
+            "open-files limit raised to the hard limit"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-files limit"),
+    }
 }
 
 /// Serves on `listener` until `signal` completes, then gives in-flight requests `grace` to finish.
