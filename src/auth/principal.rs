@@ -148,15 +148,38 @@ async fn read_credential(
 
 /// Records a use of the credential (at most once a minute, so reads do not all turn into writes): a
 /// session's idle timeout counts from here; an API key's use is audited with it.
+///
+/// The cache entry is marked as recorded *before* the write, so that the other requests of the same
+/// credential arriving meanwhile (hundreds at once under load) do not all write the same row and queue
+/// on its lock; if the write fails, the entry is put back as it was and the next request tries again.
 async fn record_use(
     state: &AppState,
     digest: &str,
     found: Cached,
     origin: RequestOrigin,
 ) -> Result<(), AppError> {
-    let caller = found.caller;
-    let org = caller.org;
     let epoch = state.credentials.epoch();
+    state.credentials.insert(
+        digest.to_owned(),
+        Cached {
+            last_recorded: Some(now()),
+            ..found
+        },
+        epoch,
+    );
+    let written = write_use(state, found.caller, origin).await;
+    if written.is_err() {
+        state.credentials.insert(digest.to_owned(), found, epoch);
+    }
+    written
+}
+
+async fn write_use(
+    state: &AppState,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+) -> Result<(), AppError> {
+    let org = caller.org;
     match caller.credential {
         Credential::ApiKey { key_id } => {
             let txn = state.db.begin_write().await?;
@@ -175,14 +198,6 @@ async fn record_use(
             repo::touch_session(state.db.conn(), org, session_id).await?;
         }
     }
-    state.credentials.insert(
-        digest.to_owned(),
-        Cached {
-            last_recorded: Some(now()),
-            ..found
-        },
-        epoch,
-    );
     Ok(())
 }
 
