@@ -32,6 +32,11 @@ pub const CHANNEL: &str = "fitnesscrm:credentials";
 /// Most entries kept (one per live token in use).
 const CAPACITY: u64 = 100_000;
 
+/// Lanes for reading a missing credential: requests for the same token share a lane, so that when an
+/// entry expires under load one of them reads the database and the others wait for its answer instead
+/// of all querying at once.
+const LOOKUP_LANES: usize = 64;
+
 /// A resolved credential.
 #[derive(Debug, Clone, Copy)]
 pub struct Cached {
@@ -49,6 +54,7 @@ pub struct CredentialCache {
     entries: moka::sync::Cache<String, Cached>,
     epoch: Arc<AtomicU64>,
     enabled: bool,
+    lanes: Arc<[tokio::sync::Mutex<()>]>,
 }
 
 impl std::fmt::Debug for CredentialCache {
@@ -70,7 +76,22 @@ impl CredentialCache {
                 .build(),
             epoch: Arc::new(AtomicU64::new(0)),
             enabled: !ttl.is_zero(),
+            lanes: (0..LOOKUP_LANES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
+    }
+
+    /// The turn to read a missing credential from the database (`None` when caching is off): hold it
+    /// while reading and storing, and look in the cache again once it is held.
+    pub async fn lookup_turn(&self, digest: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if !self.enabled {
+            return None;
+        }
+        let lane = digest.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        }) % self.lanes.len();
+        Some(self.lanes[lane].lock().await)
     }
 
     /// The entry for a token digest, if cached.
@@ -292,5 +313,23 @@ mod tests {
             off.epoch(),
         );
         assert!(off.get("a").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_token_is_read_by_one_request_at_a_time_and_not_at_all_when_caching_is_off() {
+        let cache = CredentialCache::new(Duration::from_secs(10));
+        let first = cache.lookup_turn("digest").await;
+        assert!(first.is_some());
+        let waiting = tokio::time::timeout(Duration::from_millis(50), cache.lookup_turn("digest"));
+        assert!(waiting.await.is_err(), "the second reader of a token waits");
+        drop(first);
+        assert!(cache.lookup_turn("digest").await.is_some());
+
+        let off = CredentialCache::new(Duration::ZERO);
+        let _a = off.lookup_turn("digest").await;
+        assert!(
+            off.lookup_turn("digest").await.is_none(),
+            "no turns without a cache"
+        );
     }
 }

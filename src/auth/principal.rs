@@ -80,13 +80,20 @@ pub async fn resolve(
     let found = match cache.get(&digest).filter(live) {
         Some(hit) => hit,
         None => {
-            let epoch = cache.epoch();
-            let is_key = token.starts_with(tokens::API_KEY_PREFIX);
-            let Some(read) = read_credential(state, &digest, is_key).await? else {
-                return Ok(None);
-            };
-            cache.insert(digest.clone(), read, epoch);
-            read
+            // One read per token at a time: the requests that missed together wait for it.
+            let _turn = cache.lookup_turn(&digest).await;
+            match cache.get(&digest).filter(live) {
+                Some(hit) => hit,
+                None => {
+                    let epoch = cache.epoch();
+                    let is_key = token.starts_with(tokens::API_KEY_PREFIX);
+                    let Some(read) = read_credential(state, &digest, is_key).await? else {
+                        return Ok(None);
+                    };
+                    cache.insert(digest.clone(), read, epoch);
+                    read
+                }
+            }
         }
     };
     if found
