@@ -22,6 +22,10 @@ use crate::organizations::OrgId;
 /// How often the organizations' audit `seq` is read.
 pub const POLL: Duration = Duration::from_millis(250);
 
+/// Figures are recounted this long before their time runs out, so that a recount slowed by load still
+/// lands before requests find them out of date (and all miss at once, to wait for one count).
+const LEAD: Duration = Duration::from_secs(5);
+
 /// At most this many recounts at once (the pool is shared with requests).
 const PARALLEL: usize = 2;
 
@@ -56,8 +60,8 @@ pub async fn refresh(db: &Db, cache: &DashboardCache) -> AppResult<()> {
     for chunk in orgs.chunks(CHUNK) {
         seqs.extend(repo::audit_seqs(db.conn(), chunk).await?);
     }
-    // Time runs out before the next round: recount now, so that requests keep finding current figures.
-    let soon = Utc::now() + chrono::Duration::from_std(POLL).unwrap_or_default();
+    // Time runs out soon: recount now, so that requests keep finding current figures.
+    let soon = Utc::now() + chrono::Duration::from_std(LEAD).unwrap_or_default();
     let due: Vec<Key> = held
         .into_iter()
         // An organization that no longer exists has no `seq`: its entries are left to go idle.
