@@ -216,6 +216,11 @@ pub async fn serve_until(
         state.db.clone(),
         state.dashboard.clone(),
     )));
+    // Folds the histograms' raw samples into their buckets between scrapes, so that they do not pile
+    // up in memory when nothing scrapes `/metrics` for a while.
+    let _metrics_upkeep = AbortOnDrop(tokio::spawn(crate::telemetry::run_upkeep(
+        state.metrics.clone(),
+    )));
     let app = build_router(state);
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(

@@ -83,3 +83,17 @@ pub fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("a foreign metrics recorder is installed"))
 }
+
+/// How often [`run_upkeep`] drains the histograms.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs until dropped: drains the recorder's histogram samples into their buckets every few seconds
+/// (the recorder otherwise keeps every raw sample until the next scrape of `/metrics`).
+pub async fn run_upkeep(handle: PrometheusHandle) {
+    let mut tick = tokio::time::interval(UPKEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        handle.run_upkeep();
+    }
+}
