@@ -39,6 +39,30 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// A run's own tag (the time in milliseconds, in hex), so that what one run creates never clashes with
+/// what an earlier run left.
+pub fn nonce() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis()
+    )
+}
+
+/// `base` joined with `path`, with `query` appended.
+pub fn url_with(base: &Url, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Url> {
+    let mut url = base.join(path)?;
+    if !query.is_empty() {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in query {
+            q.append_pair(k, v);
+        }
+    }
+    Ok(url)
+}
+
 pub fn today_days() -> i64 {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

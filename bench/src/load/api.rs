@@ -16,14 +16,7 @@ pub struct Api {
 impl Api {
     /// The URL of `path` with `query`.
     pub fn url(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Url> {
-        let mut url = self.base.join(path)?;
-        if !query.is_empty() {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in query {
-                q.append_pair(k, v);
-            }
-        }
-        Ok(url)
+        crate::common::url_with(&self.base, path, query)
     }
 
     /// Sends a request as `token` and expects `want`; returns the JSON body (`Null` when empty).

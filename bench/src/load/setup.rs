@@ -115,13 +115,7 @@ async fn link(
 
 /// Prepares everything; prints what it does to stderr.
 pub async fn prepare(api: &Api, owner: String, plan: &Plan) -> anyhow::Result<World> {
-    let nonce = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis()
-    );
+    let nonce = crate::common::nonce();
     let mut picker = Picker(plan.seed);
     let org = api.get("/api/v1/organization", &[], &owner).await?;
     let opens_days = org["booking_opens_days"].as_i64().unwrap_or(30);

@@ -118,13 +118,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         .timeout(Duration::from_secs(30))
         .build()?;
     let token = login(&http, &base, &args.email, &args.password).await?;
-    let nonce = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis()
-    );
+    let nonce = crate::common::nonce();
     let mut bench = Bench {
         http,
         base,

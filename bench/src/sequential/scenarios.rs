@@ -55,14 +55,7 @@ impl Bench {
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Url> {
-        let mut url = self.base.join(path)?;
-        if !query.is_empty() {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in query {
-                q.append_pair(k, v);
-            }
-        }
-        Ok(url)
+        crate::common::url_with(&self.base, path, query)
     }
 
     async fn get_json(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Value> {
