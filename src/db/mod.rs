@@ -80,6 +80,23 @@ fn millis(d: Duration) -> String {
     format!("{}ms", d.as_millis())
 }
 
+/// Whether the SQLite library was compiled with `SQLITE_ENABLE_QPSG`. Without it SQLite (3.51)
+/// marks a statement with `LIMIT ?` for a new plan whenever that parameter is bound again, so each
+/// `.one()` and each page was parsed and planned anew on every execution, though its statement was
+/// cached: a quarter of the server's CPU on `GET /clients/{id}` under load.
+async fn sqlite_plans_are_stable(conn: &DatabaseConnection) -> Result<bool, DbErr> {
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "PRAGMA compile_options",
+        ))
+        .await?;
+    Ok(rows.iter().any(|row| {
+        row.try_get_by_index::<String>(0)
+            .is_ok_and(|option| option == "ENABLE_QPSG")
+    }))
+}
+
 impl Db {
     /// Connects a pool to the configured database, creating the SQLite directory when needed.
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
@@ -163,6 +180,12 @@ impl Db {
         let conn = Database::connect(options)
             .await
             .context("connecting to the database (check database_url / DATABASE_URL)")?;
+        if backend == Backend::Sqlite && !sqlite_plans_are_stable(&conn).await? {
+            tracing::warn!(
+                "this binary's SQLite was built without SQLITE_ENABLE_QPSG (.cargo/config.toml): \
+                 every statement with a LIMIT is planned again on each execution, several times slower"
+            );
+        }
         Ok(Self {
             conn,
             backend,
@@ -203,6 +226,15 @@ impl Db {
             self.conn.execute_unprepared("VACUUM (ANALYZE)").await?;
         }
         Ok(())
+    }
+
+    /// Whether SQLite keeps a prepared statement's plan whatever its parameters are bound to (the
+    /// query planner stability guarantee, compiled in by `.cargo/config.toml`); always on PostgreSQL.
+    pub async fn plans_are_stable(&self) -> Result<bool, DbErr> {
+        match self.backend {
+            Backend::Sqlite => sqlite_plans_are_stable(&self.conn).await,
+            Backend::Postgres => Ok(true),
+        }
     }
 
     /// A round trip to the database, for readiness checks.

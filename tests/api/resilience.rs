@@ -248,3 +248,14 @@ async fn postgres_connections_get_the_configured_session_time_limits() {
         "pg_sleep(3) outlived a 1.2 s statement_timeout"
     );
 }
+
+/// SQLite is built with the query planner stability guarantee (`.cargo/config.toml`): without it a
+/// cached statement with `LIMIT ?` was parsed and planned again on every execution.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_the_plans_of_cached_statements() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    assert!(
+        app.db.plans_are_stable().await.unwrap(),
+        "SQLite built without SQLITE_ENABLE_QPSG: is LIBSQLITE3_FLAGS in .cargo/config.toml?"
+    );
+}
