@@ -14,7 +14,7 @@ use crate::error::AppResult;
 use crate::http::pagination::{Page, PageRequest, SortValue};
 use crate::validation::{normalize, phone_digits, prefix_upper_bound};
 
-use super::rows::{hydrate, visible};
+use super::rows::{ClientRow, hydrate, visible, with_assignments};
 use clients::Column;
 
 /// Filters of the client list.
@@ -136,17 +136,17 @@ pub async fn list(
     };
     let alternatives = filter.q_alternatives();
     let rows = if alternatives.is_empty() {
-        page.apply(
+        let select = page.apply(
             clients::Entity::find().filter(filter.base_condition(scope)),
             Column::Id,
-        )
-        .all(db)
-        .await?
+        );
+        with_assignments(db, select).all(db).await?
     } else {
         search_rows(db, scope, page, filter.base_condition(scope), alternatives).await?
     };
     let field = page.field.name;
-    let key = |m: &clients::Model| {
+    let key = |row: &ClientRow| {
+        let m = &row.client;
         let v = match field {
             "name" => SortValue::Text(m.sort_name.clone()),
             "updated_at" => SortValue::Time(m.updated_at),
@@ -156,7 +156,7 @@ pub async fn list(
     };
     let raw = page.finish(rows, key, Ok, total)?;
     Ok(Page {
-        items: hydrate(db, scope, raw.items).await?,
+        items: hydrate(scope, raw.items)?,
         next_cursor: raw.next_cursor,
         total: raw.total,
     })
@@ -177,7 +177,7 @@ pub(super) async fn search_rows(
     page: &PageRequest<Column>,
     base: Condition,
     alternatives: Vec<Condition>,
-) -> AppResult<Vec<clients::Model>> {
+) -> AppResult<Vec<ClientRow>> {
     let sort = page.field.column;
     let order = page.order();
     let take = page.limit + 1;
@@ -228,9 +228,8 @@ pub(super) async fn search_rows(
         k.clone(),
         Expr::col((k.clone(), Column::Id)).equals((clients::Entity, Column::Id)),
     );
-    Ok(select
+    let select = select
         .order_by(Expr::col((k.clone(), sort)), order.clone())
-        .order_by(Expr::col((k, Column::Id)), order)
-        .all(db)
-        .await?)
+        .order_by(Expr::col((k, Column::Id)), order);
+    Ok(with_assignments(db, select).all(db).await?)
 }

@@ -2,12 +2,11 @@
 //! sort fields, the row-to-client mapping and the lookups of single clients that the other parts
 //! (list, write, update, erase) build on.
 
-use std::collections::HashMap;
-
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QuerySelect, Select, SelectModel, Selector,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -72,38 +71,74 @@ pub(super) fn names(first: &str, last: &str) -> (String, String, String, String)
     )
 }
 
-/// Turns rows into clients, loading all their assignments in one query.
-pub async fn hydrate(
-    db: &impl ConnectionTrait,
-    scope: &ClientScope,
-    rows: Vec<clients::Model>,
-) -> AppResult<Vec<Client>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut assignments: HashMap<Uuid, Vec<Assignment>> = HashMap::new();
-    if !ids.is_empty() {
-        for a in client_trainers::Entity::find()
-            .filter(client_trainers::Column::OrganizationId.eq(scope.org.0))
-            .filter(client_trainers::Column::ClientId.is_in(ids))
-            .order_by_asc(client_trainers::Column::CreatedAt)
-            .all(db)
-            .await?
-        {
-            assignments
-                .entry(a.client_id)
-                .or_default()
-                .push(Assignment {
-                    trainer_id: a.trainer_id,
-                    role: a.role,
-                    assigned_at: a.created_at,
-                });
+/// A client's row with its assignments, read in the same statement ([`with_assignments`]).
+#[derive(Debug, FromQueryResult)]
+pub struct ClientRow {
+    /// The `clients` row.
+    #[sea_orm(nested)]
+    pub client: clients::Model,
+    /// `[[trainer_id, role, since], ...]` in the order they were assigned, as JSON text; NULL or
+    /// `[]` when the client has none.
+    pub assignments: Option<String>,
+}
+
+/// The alias of the assignments column.
+const ASSIGNMENTS: &str = "assignments";
+
+/// A client's assignments as one JSON array, a correlated subquery on the row of `clients` (served
+/// by `idx_client_trainers_org_client`). SQLite holds a uuid as 16 bytes, which JSON cannot: there it
+/// is written in hex, which `Uuid` reads back. Reading them here rather than in a second statement saves a
+/// round trip per request: on SQLite each statement is a hand-off to the connection's thread and
+/// back, on PostgreSQL a network round trip.
+fn assignments_column(backend: DbBackend) -> Expr {
+    Expr::cust(match backend {
+        DbBackend::Postgres => {
+            r#"(SELECT json_agg(json_build_array(ct.trainer_id, ct.role, ct.created_at) ORDER BY ct.created_at)::text FROM client_trainers AS ct WHERE ct.organization_id = "clients"."organization_id" AND ct.client_id = "clients"."id")"#
         }
-    }
+        _ => {
+            r#"(SELECT json_group_array(json_array(hex(ct.trainer_id), ct.role, ct.created_at) ORDER BY ct.created_at) FROM client_trainers AS ct WHERE ct.organization_id = "clients"."organization_id" AND ct.client_id = "clients"."id")"#
+        }
+    })
+}
+
+/// `select` (of `clients`) with each row's assignments, read as [`ClientRow`]s.
+pub fn with_assignments(
+    db: &impl ConnectionTrait,
+    select: Select<clients::Entity>,
+) -> Selector<SelectModel<ClientRow>> {
+    select
+        .expr_as(assignments_column(db.get_database_backend()), ASSIGNMENTS)
+        .into_model::<ClientRow>()
+}
+
+/// Turns rows read [`with_assignments`] into clients.
+pub fn hydrate(scope: &ClientScope, rows: Vec<ClientRow>) -> AppResult<Vec<Client>> {
     rows.into_iter()
-        .map(|m| {
-            let trainers = assignments.remove(&m.id).unwrap_or_default();
-            to_client(scope, m, trainers)
+        .map(|row| {
+            let trainers = parse_assignments(&row)?;
+            to_client(scope, row.client, trainers)
         })
         .collect()
+}
+
+fn parse_assignments(row: &ClientRow) -> AppResult<Vec<Assignment>> {
+    let Some(json) = row.assignments.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let list: Vec<(Uuid, String, DateTime<Utc>)> = serde_json::from_str(json).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "client {} has unreadable assignments: {e}",
+            row.client.id
+        ))
+    })?;
+    Ok(list
+        .into_iter()
+        .map(|(trainer_id, role, assigned_at)| Assignment {
+            trainer_id,
+            role,
+            assigned_at,
+        })
+        .collect())
 }
 
 fn to_client(
@@ -159,8 +194,9 @@ pub async fn get(
     scope: &ClientScope,
     id: Uuid,
 ) -> AppResult<Option<Client>> {
-    match find_row(db, scope, id).await? {
-        Some(row) => Ok(hydrate(db, scope, vec![row]).await?.pop()),
+    let select = clients::Entity::find_by_id(id).filter(visible(scope));
+    match with_assignments(db, select).one(db).await? {
+        Some(row) => Ok(hydrate(scope, vec![row])?.pop()),
         None => Ok(None),
     }
 }
