@@ -37,6 +37,11 @@ pub struct Usage {
     pub rss_peak_mib: f64,
     /// Mean resident memory, MiB.
     pub rss_mean_mib: f64,
+    /// Resident memory at the first reading a minute or more into the load (after the warm-up:
+    /// pools, caches and buffers filled), MiB; `None` for a run shorter than two minutes.
+    pub rss_warm_mib: Option<f64>,
+    /// Resident memory at the last reading, MiB.
+    pub rss_end_mib: f64,
     /// Peak CPU over one sample interval, % of one core.
     pub cpu_peak_pct: f64,
     /// Mean CPU over the whole run, % of one core.
@@ -45,6 +50,15 @@ pub struct Usage {
     pub fds_peak: u64,
     /// Peak threads.
     pub threads_peak: u64,
+}
+
+impl Usage {
+    /// Growth of the resident memory from the end of the warm-up to the end of the run, per cent.
+    pub fn soak_growth_pct(&self) -> Option<f64> {
+        self.rss_warm_mib
+            .filter(|w| *w > 0.0)
+            .map(|w| (self.rss_end_mib - w) / w * 100.0)
+    }
 }
 
 /// `VmRSS` and `Threads` of a `/proc/<pid>/status` text.
@@ -85,6 +99,9 @@ pub fn read(pid: u32) -> Option<Reading> {
     })
 }
 
+/// How far into the load the soak's growth is counted from, and the shortest run it is counted for.
+pub const WARM_UP_SECS: f64 = 60.0;
+
 /// Summarises timed readings (`(seconds since the first, reading)`) of the load, with the RSS before
 /// the set-up and at the start of the load.
 pub fn summarise(before_kib: [u64; 3], readings: &[(f64, Reading)]) -> Usage {
@@ -108,6 +125,15 @@ pub fn summarise(before_kib: [u64; 3], readings: &[(f64, Reading)]) -> Usage {
         usage.threads_peak = usage.threads_peak.max(r.threads);
     }
     usage.rss_mean_mib = rss_sum / readings.len() as f64;
+    if let Some((end_secs, last)) = readings.last() {
+        usage.rss_end_mib = mib(last.rss_kib);
+        if *end_secs >= 2.0 * WARM_UP_SECS {
+            usage.rss_warm_mib = readings
+                .iter()
+                .find(|(t, _)| *t >= WARM_UP_SECS)
+                .map(|(_, r)| mib(r.rss_kib));
+        }
+    }
     let pct = |ticks: u64, secs: f64| {
         if secs > 0.0 {
             ticks as f64 / TICKS_PER_SECOND / secs * 100.0
@@ -188,6 +214,31 @@ mod tests {
         assert_eq!(u.cpu_mean_pct, 100.0);
         assert_eq!(u.fds_peak, 1000);
         assert_eq!(summarise([0; 3], &[]).samples, 0);
+        assert_eq!(u.rss_end_mib, 30.0);
+        assert_eq!(u.rss_warm_mib, None, "a 2 s run has no soak");
+        assert_eq!(u.soak_growth_pct(), None);
+    }
+
+    #[test]
+    fn the_soak_grows_from_the_end_of_the_warm_up() {
+        let r = |rss_kib| Reading {
+            rss_kib,
+            cpu_ticks: 0,
+            threads: 4,
+            fds: 10,
+        };
+        // Climbing during the warm-up does not count; from 100 MiB at 60 s to 110 at the end is 10 %.
+        let readings = [
+            (0.0, r(20 * 1024)),
+            (30.0, r(80 * 1024)),
+            (60.5, r(100 * 1024)),
+            (300.0, r(105 * 1024)),
+            (600.0, r(110 * 1024)),
+        ];
+        let u = summarise([0; 3], &readings);
+        assert_eq!(u.rss_warm_mib, Some(100.0));
+        assert_eq!(u.rss_end_mib, 110.0);
+        assert_eq!(u.soak_growth_pct(), Some(10.0));
     }
 
     #[test]

@@ -12,6 +12,8 @@ use super::record::{OpStats, Recorder};
 pub const TARGET_P99_MS: f64 = 100.0;
 /// Peak resident memory of the server, MiB (issue #10, "at 1,000 connections").
 pub const TARGET_RSS_MIB: f64 = 150.0;
+/// The issue's limit on the growth of the resident memory over a 10-minute soak, per cent.
+pub const TARGET_SOAK_GROWTH_PCT: f64 = 10.0;
 
 /// One line of the table.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,6 +207,16 @@ impl Report {
                 measured: format!("peak {:.1} MiB", s.rss_peak_mib),
                 met: s.rss_peak_mib < TARGET_RSS_MIB,
             });
+            if let (Some(warm), Some(growth)) = (s.rss_warm_mib, s.soak_growth_pct()) {
+                v.push(Verdict {
+                    target: format!("RSS growth < {TARGET_SOAK_GROWTH_PCT} % over the soak"),
+                    measured: format!(
+                        "{growth:+.1} % ({warm:.1} MiB a minute in, {:.1} at the end)",
+                        s.rss_end_mib
+                    ),
+                    met: growth < TARGET_SOAK_GROWTH_PCT,
+                });
+            }
         }
         v
     }
@@ -301,6 +313,9 @@ impl Report {
                 "rss_start_mib": round(s.rss_start_mib),
                 "rss_peak_mib": round(s.rss_peak_mib),
                 "rss_mean_mib": round(s.rss_mean_mib),
+                "rss_warm_mib": s.rss_warm_mib.map(round),
+                "rss_end_mib": round(s.rss_end_mib),
+                "soak_growth_pct": s.soak_growth_pct().map(round),
                 "cpu_peak_pct": round(s.cpu_peak_pct),
                 "cpu_mean_pct": round(s.cpu_mean_pct),
                 "fds_peak": s.fds_peak,
@@ -365,6 +380,8 @@ mod tests {
                 rss_start_mib: 40.0,
                 rss_peak_mib: 160.5,
                 rss_mean_mib: 120.0,
+                rss_warm_mib: None,
+                rss_end_mib: 150.0,
                 cpu_peak_pct: 190.0,
                 cpu_mean_pct: 150.0,
                 fds_peak: 1020,
@@ -410,6 +427,25 @@ mod tests {
         // p99, errors, overbooking, idle, memory.
         assert_eq!(met, [true, false, true, false, false], "{v:?}");
         assert_eq!(r.failures(), 1 + 2);
+    }
+
+    #[test]
+    fn a_soak_is_judged_on_its_growth() {
+        let mut r = report();
+        let server = r.server.as_mut().unwrap();
+        server.rss_warm_mib = Some(100.0);
+        server.rss_end_mib = 112.0;
+        let v = r.verdicts();
+        let soak = v.last().unwrap();
+        assert!(soak.target.starts_with("RSS growth < 10 %"), "{soak:?}");
+        assert_eq!(
+            soak.measured,
+            "+12.0 % (100.0 MiB a minute in, 112.0 at the end)"
+        );
+        assert!(!soak.met);
+        assert_eq!(r.to_json()["server"]["soak_growth_pct"], 12.0);
+        r.server.as_mut().unwrap().rss_end_mib = 104.0;
+        assert!(r.verdicts().last().unwrap().met);
     }
 
     #[test]
