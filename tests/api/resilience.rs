@@ -26,20 +26,31 @@ fn signup_request(app: &TestApp, i: usize) -> (Vec<u8>, Vec<u8>) {
     (head, body)
 }
 
-/// The count of one organization's rows and of its owner's.
+/// The count of one organization's rows and of its owner's, read in one snapshot: two separate reads
+/// could fall on either side of a late sign-up's commit and see (0, 1) though the data never was.
 async fn rows_of(app: &TestApp, i: usize) -> (u64, u64) {
     use fitnesscrm::db::entities::{organizations, users};
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use sea_orm::{ColumnTrait, EntityTrait, IsolationLevel, PaginatorTrait, QueryFilter};
+    // PostgreSQL: repeatable read (a read-committed transaction takes a new snapshot per statement).
+    // SQLite: a read transaction sees one snapshot of the WAL from its first read on.
+    let isolation = (app.backend == Backend::Postgres).then_some(IsolationLevel::RepeatableRead);
+    let txn = app
+        .db
+        .conn()
+        .begin_with_config(isolation, None)
+        .await
+        .unwrap();
     let orgs = organizations::Entity::find()
         .filter(organizations::Column::Name.eq(format!("Studio {i}")))
-        .count(app.db.conn())
+        .count(&txn)
         .await
         .unwrap();
     let owners = users::Entity::find()
         .filter(users::Column::Email.eq(format!("owner{i}@example.com")))
-        .count(app.db.conn())
+        .count(&txn)
         .await
         .unwrap();
+    txn.commit().await.unwrap();
     (orgs, owners)
 }
 
