@@ -16,8 +16,7 @@ pub use erase::erase;
 pub use list::{ClientFilter, list};
 pub use notes::consents;
 pub use rows::{
-    ClientPageRequest, SORT_FIELDS, by_ids, ensure_visible, find_row, get, hydrate, id_by_user,
-    visible,
+    ClientPageRequest, SORT_FIELDS, by_ids, ensure_visible, find_row, get, id_by_user, visible,
 };
 pub use update::{assign, delete, set_status_unchecked, unassign, update};
 pub use write::{insert, insert_in_chunks, insert_many};

@@ -73,7 +73,7 @@ pub(super) fn names(first: &str, last: &str) -> (String, String, String, String)
 
 /// A client's row with its assignments, read in the same statement ([`with_assignments`]).
 #[derive(Debug, FromQueryResult)]
-pub struct ClientRow {
+pub(super) struct ClientRow {
     /// The `clients` row.
     #[sea_orm(nested)]
     pub client: clients::Model,
@@ -86,10 +86,10 @@ pub struct ClientRow {
 const ASSIGNMENTS: &str = "assignments";
 
 /// A client's assignments as one JSON array, a correlated subquery on the row of `clients` (served
-/// by `idx_client_trainers_org_client`). SQLite holds a uuid as 16 bytes, which JSON cannot: there it
-/// is written in hex, which `Uuid` reads back. Reading them here rather than in a second statement saves a
-/// round trip per request: on SQLite each statement is a hand-off to the connection's thread and
-/// back, on PostgreSQL a network round trip.
+/// by `idx_client_trainers_org_client`). SQLite holds a uuid as 16 bytes, which JSON cannot: there
+/// it is written in hex, which `Uuid` reads back. Reading them here rather than in a second
+/// statement saves a round trip per request: on SQLite each statement is a hand-off to the
+/// connection's thread and back, on PostgreSQL a network round trip.
 fn assignments_column(backend: DbBackend) -> Expr {
     Expr::cust(match backend {
         DbBackend::Postgres => {
@@ -102,7 +102,7 @@ fn assignments_column(backend: DbBackend) -> Expr {
 }
 
 /// `select` (of `clients`) with each row's assignments, read as [`ClientRow`]s.
-pub fn with_assignments(
+pub(super) fn with_assignments(
     db: &impl ConnectionTrait,
     select: Select<clients::Entity>,
 ) -> Selector<SelectModel<ClientRow>> {
@@ -112,7 +112,7 @@ pub fn with_assignments(
 }
 
 /// Turns rows read [`with_assignments`] into clients.
-pub fn hydrate(scope: &ClientScope, rows: Vec<ClientRow>) -> AppResult<Vec<Client>> {
+pub(super) fn hydrate(scope: &ClientScope, rows: Vec<ClientRow>) -> AppResult<Vec<Client>> {
     rows.into_iter()
         .map(|row| {
             let trainers = parse_assignments(&row)?;
@@ -182,10 +182,12 @@ pub async fn find_row(
     scope: &ClientScope,
     id: Uuid,
 ) -> AppResult<Option<clients::Model>> {
-    Ok(clients::Entity::find_by_id(id)
-        .filter(visible(scope))
-        .one(db)
-        .await?)
+    Ok(visible_by_id(scope, id).one(db).await?)
+}
+
+/// The client `id`, if the scope sees it.
+fn visible_by_id(scope: &ClientScope, id: Uuid) -> Select<clients::Entity> {
+    clients::Entity::find_by_id(id).filter(visible(scope))
 }
 
 /// One client the scope sees.
@@ -194,8 +196,10 @@ pub async fn get(
     scope: &ClientScope,
     id: Uuid,
 ) -> AppResult<Option<Client>> {
-    let select = clients::Entity::find_by_id(id).filter(visible(scope));
-    match with_assignments(db, select).one(db).await? {
+    match with_assignments(db, visible_by_id(scope, id))
+        .one(db)
+        .await?
+    {
         Some(row) => Ok(hydrate(scope, vec![row])?.pop()),
         None => Ok(None),
     }
@@ -207,10 +211,7 @@ pub async fn ensure_visible(
     scope: &ClientScope,
     id: Uuid,
 ) -> AppResult<()> {
-    let n = clients::Entity::find_by_id(id)
-        .filter(visible(scope))
-        .count(db)
-        .await?;
+    let n = visible_by_id(scope, id).count(db).await?;
     if n == 0 {
         Err(AppError::NotFound)
     } else {
