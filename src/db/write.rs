@@ -9,6 +9,7 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Instant;
 
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
@@ -23,7 +24,21 @@ pub type WriterQueue = Arc<Mutex<()>>;
 pub struct WriteTxn {
     // Declared first, so it is dropped (and rolled back) before the turn is passed on.
     txn: DatabaseTransaction,
-    _turn: Option<OwnedMutexGuard<()>>,
+    _turn: Option<Turn>,
+}
+
+/// A writer's turn in the queue, timed: how long it waited for it and how long it held it go to
+/// `fitnesscrm_db_write_wait_seconds` and `fitnesscrm_db_write_hold_seconds`.
+struct Turn {
+    _guard: OwnedMutexGuard<()>,
+    since: Instant,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        metrics::histogram!("fitnesscrm_db_write_hold_seconds")
+            .record(self.since.elapsed().as_secs_f64());
+    }
 }
 
 impl WriteTxn {
@@ -33,7 +48,17 @@ impl WriteTxn {
         F: Future<Output = Result<DatabaseTransaction, DbErr>>,
     {
         let turn = match queue {
-            Some(q) => Some(q.clone().lock_owned().await),
+            Some(q) => {
+                let asked = Instant::now();
+                let guard = q.clone().lock_owned().await;
+                let since = Instant::now();
+                metrics::histogram!("fitnesscrm_db_write_wait_seconds")
+                    .record(since.duration_since(asked).as_secs_f64());
+                Some(Turn {
+                    _guard: guard,
+                    since,
+                })
+            }
             None => None,
         };
         Ok(Self {

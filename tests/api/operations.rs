@@ -26,6 +26,11 @@ on_both_databases! {
         assert!(text.contains("fitnesscrm_http_request_duration_seconds_bucket"));
         assert!(text.contains(r#"fitnesscrm_db_pool_connections{state="idle"}"#));
         assert!(text.contains("fitnesscrm_build_info"));
+        if app.backend == Backend::Sqlite {
+            // Signing up wrote through the writers' queue: its waits and turns are timed.
+            assert!(text.contains("fitnesscrm_db_write_wait_seconds_bucket"), "{text}");
+            assert!(text.contains("fitnesscrm_db_write_hold_seconds_count"), "{text}");
+        }
         assert!(!text.contains(&owner.email), "no personal data in metrics");
     }
 }

@@ -204,6 +204,12 @@ async fn class(app: &TestApp, s: &Studio, capacity: i64, waitlist: i64, day: i64
         "capacity": capacity, "waitlist_capacity": waitlist})).await, StatusCode::CREATED).await
 }
 
+/// How many events the organization's audit trail holds.
+async fn audit_count(app: &TestApp, token: &str) -> u64 {
+    let page = expect_status(app.get("/api/v1/audit-events?limit=1&sort=-seq", Some(token)).await, StatusCode::OK).await;
+    page["items"][0]["seq"].as_u64().unwrap()
+}
+
 async fn new_client(app: &TestApp, owner: &Account, n: usize) -> String {
     expect_status(
         app.post(
@@ -236,8 +242,15 @@ on_both_databases! {
         assert_eq!((ids[2].1["status"].as_str(), ids[2].1["position"].as_i64()), (Some("waitlisted"), Some(1)));
         assert_eq!(ids[3].1["position"], 2);
         let full = new_client(&app, &s.owner, 9).await;
-        expect_problem(app.post(&bookings, Some(tok), &json!({"client_id": full})).await, StatusCode::CONFLICT).await;
-        expect_problem(app.post(&bookings, Some(tok), &json!({"client_id": ids[0].0})).await, StatusCode::CONFLICT).await;
+        let events_before = audit_count(&app, tok).await;
+        let p = expect_problem(app.post(&bookings, Some(tok), &json!({"client_id": full})).await, StatusCode::CONFLICT).await;
+        assert_eq!(p["detail"], "The class and its waitlist are full.");
+        let p = expect_problem(app.post(&bookings, Some(tok), &json!({"client_id": ids[0].0})).await, StatusCode::CONFLICT).await;
+        assert_eq!(p["detail"], "This client already has a place in this class (booked).");
+        assert_eq!(p["conflicts"][0]["id"], ids[0].1["id"], "the place already held is named");
+        let p = expect_problem(app.post(&bookings, Some(tok), &json!({"client_id": ids[3].0})).await, StatusCode::CONFLICT).await;
+        assert_eq!(p["detail"], "This client already has a place in this class (waitlisted).");
+        assert_eq!(audit_count(&app, tok).await, events_before, "a refused booking writes nothing");
 
         expect_status(app.delete(&format!("{bookings}/{}", ids[0].1["id"].as_str().unwrap()), Some(tok)).await, StatusCode::NO_CONTENT).await;
         let roster = expect_status(app.get(&bookings, Some(tok)).await, StatusCode::OK).await;

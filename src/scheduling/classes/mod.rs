@@ -4,7 +4,8 @@
 //! - `repo`: every query of classes and bookings.
 //! - `service`: the rules (who may do what, booking windows, capacity, the waitlist), each change in
 //!   one transaction with its audit event. Capacity holds under concurrency because booking locks the
-//!   class before it counts the places (see `repo::lock`).
+//!   class before it counts the places (see `repo::outlook`); a booking that is refused anyway (full,
+//!   already holding a place, cancelled class) is decided from one read before the write queue.
 //! - `routes`: `/api/v1/classes`.
 //! - `pages`: `/app/classes` and the roster.
 

@@ -91,6 +91,20 @@ impl ClassRecord {
     }
 }
 
+/// What booking one client into a class is judged on ([`super::repo::outlook`]): the class, the
+/// places taken and waiting, and the place the client already holds there (id and status), if any.
+#[derive(Debug, Clone)]
+pub struct Outlook {
+    /// The class.
+    pub class: ClassRecord,
+    /// Places taken.
+    pub booked: u64,
+    /// Clients waiting.
+    pub waitlisted: u64,
+    /// The client's own live place (booked or waitlisted): its id and status.
+    pub place: Option<(Uuid, String)>,
+}
+
 /// `POST /api/v1/classes`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,12 +11,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+    ExprTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::model::{
-    BOOKED, Booking, CANCELLED, Class, ClassRecord, CreateClass, ListClasses, SCHEDULED, WAITLISTED,
+    BOOKED, Booking, CANCELLED, Class, ClassRecord, CreateClass, ListClasses, Outlook, SCHEDULED,
+    WAITLISTED,
 };
 use crate::db::entities::{class_bookings, classes, trainers};
 use crate::db::{new_id, now};
@@ -149,6 +150,76 @@ pub async fn lock(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResult<
         q = q.lock_exclusive();
     }
     q.one(db).await?.map(record).ok_or(AppError::NotFound)
+}
+
+/// What a booking of one client into one class is judged on, read in one statement.
+#[derive(Debug, FromQueryResult)]
+struct OutlookRow {
+    #[sea_orm(nested)]
+    class: classes::Model,
+    booked: i64,
+    waitlisted: i64,
+    place_id: Option<Uuid>,
+    place_status: Option<String>,
+}
+
+/// A class, the places taken and waiting in it, and the place `client` already holds there (booked
+/// or waitlisted), all in one statement, so from one snapshot of the database. With `lock` the class
+/// row is held until the transaction ends, as [`lock`] does. `None` for no such class in `org`.
+pub async fn outlook(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    class: Uuid,
+    client: Uuid,
+    lock: bool,
+) -> AppResult<Option<Outlook>> {
+    use class_bookings::Column as B;
+    let of_this_class = || {
+        Expr::col((class_bookings::Entity, B::ClassId))
+            .equals((classes::Entity, classes::Column::Id))
+    };
+    let count = |status: &str| {
+        Query::select()
+            .expr(Expr::col((class_bookings::Entity, B::Id)).count())
+            .from(class_bookings::Entity)
+            .and_where(of_this_class())
+            .and_where(Expr::col((class_bookings::Entity, B::Status)).eq(status))
+            .to_owned()
+    };
+    // At most one live place per client and class (`uq_class_bookings_live`).
+    let place = |column: B| {
+        Query::select()
+            .column((class_bookings::Entity, column))
+            .from(class_bookings::Entity)
+            .and_where(of_this_class())
+            .and_where(Expr::col((class_bookings::Entity, B::ClientId)).eq(client))
+            .and_where(Expr::col((class_bookings::Entity, B::Status)).ne(CANCELLED))
+            .to_owned()
+    };
+    let mut q = classes::Entity::find_by_id(class)
+        .filter(classes::Column::OrganizationId.eq(org.0))
+        .column_as(Expr::SubQuery(None, Box::new(count(BOOKED).into())), "booked")
+        .column_as(
+            Expr::SubQuery(None, Box::new(count(WAITLISTED).into())),
+            "waitlisted",
+        )
+        .column_as(Expr::SubQuery(None, Box::new(place(B::Id).into())), "place_id")
+        .column_as(
+            Expr::SubQuery(None, Box::new(place(B::Status).into())),
+            "place_status",
+        );
+    if lock && db.get_database_backend() == DatabaseBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    let Some(row) = q.into_model::<OutlookRow>().one(db).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Outlook {
+        class: record(row.class),
+        booked: u64::try_from(row.booked).unwrap_or(0),
+        waitlisted: u64::try_from(row.waitlisted).unwrap_or(0),
+        place: row.place_id.zip(row.place_status),
+    }))
 }
 
 /// Stores a new scheduled class (checked by the service) under its checked `name`.
@@ -285,21 +356,6 @@ pub async fn booking_of(
         q = q.filter(class_bookings::Column::Status.ne(CANCELLED));
     }
     Ok(q.one(db).await?.map(booking))
-}
-
-/// The place a client holds in a class (booked or waitlisted), if any.
-pub async fn place_of_client(
-    db: &impl ConnectionTrait,
-    class: Uuid,
-    client: Uuid,
-) -> AppResult<Option<Booking>> {
-    Ok(class_bookings::Entity::find()
-        .filter(class_bookings::Column::ClassId.eq(class))
-        .filter(class_bookings::Column::ClientId.eq(client))
-        .filter(class_bookings::Column::Status.ne(CANCELLED))
-        .one(db)
-        .await?
-        .map(booking))
 }
 
 /// Stores a new place in a class.

@@ -3,15 +3,17 @@
 //!
 //! Booking locks the class for the rest of the transaction and only then counts the places taken and
 //! books, waitlists or refuses — so fifty simultaneous requests for ten places give exactly ten
-//! bookings. Cancelling a booked place promotes the first client on the waitlist in the same
+//! bookings. A booking that would be refused is refused before that, from one read that does not
+//! wait for the write turn. Cancelling a booked place promotes the first client on the waitlist in the same
 //! transaction.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use uuid::Uuid;
 
 use super::model::{
-    BOOKED, BookClass, Booking, Class, CreateClass, ListClasses, SCHEDULED, WAITLISTED, sort_roster,
+    BOOKED, BookClass, Booking, Class, CreateClass, ListClasses, Outlook, SCHEDULED, WAITLISTED,
+    sort_roster,
 };
 use super::repo;
 use crate::audit::{self, Event};
@@ -150,54 +152,97 @@ pub async fn book_class(db: &Db, actor: &Actor, id: Uuid, input: BookClass) -> A
             "is not a client of this organization",
         ));
     }
+    // Most refusals (a full class, a place already held, a cancelled class) are decided here, from
+    // one snapshot read outside the writers' queue: a refusal writes nothing, and it is what the
+    // queue would have answered at the moment of that snapshot. Only a booking that may go through
+    // waits for the write turn, where it is judged again on the locked class.
+    let at = now();
+    let window = booking_window(db.conn(), &scope).await?;
+    let seen = repo::outlook(db.conn(), scope.org, id, client_id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    judge(&seen, window, at)?;
     let txn = db.begin_write().await?;
-    let booking = book_in(&txn, actor, &scope, id, client_id).await?;
+    let booking = book_in(&txn, actor, &scope, id, client_id, window).await?;
     txn.commit().await?;
     Ok(booking)
 }
 
-/// The booking itself, inside the caller's write transaction: locks the class, checks the window,
-/// counts the places and books or waitlists.
+/// When a client may book, relative to a class's start: (opens before, closes before). Staff book
+/// at any time (`None`).
+async fn booking_window(
+    db: &impl ConnectionTrait,
+    scope: &ScheduleScope,
+) -> AppResult<Option<(Duration, Duration)>> {
+    if !matches!(scope.who, Who::Client(_)) {
+        return Ok(None);
+    }
+    let o = org_repo::get(db, scope.org)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Some((
+        Duration::days(i64::from(o.booking_opens_days)),
+        Duration::minutes(i64::from(o.booking_closes_minutes)),
+    )))
+}
+
+/// The decision on a booking at `at`: booked, or waitlisted at a position, or the refusal.
+fn judge(
+    seen: &Outlook,
+    window: Option<(Duration, Duration)>,
+    at: DateTime<Utc>,
+) -> AppResult<(&'static str, Option<i32>)> {
+    let class = &seen.class;
+    if class.status != SCHEDULED {
+        return Err(AppError::conflict("This class is cancelled."));
+    }
+    if let Some((opens, closes)) = window {
+        if at < class.starts_at - opens {
+            return Err(AppError::Unprocessable(format!(
+                "Booking opens {} days before the class.",
+                opens.num_days()
+            )));
+        }
+        if at > class.starts_at - closes {
+            return Err(AppError::Unprocessable(
+                "Booking for this class has closed.".into(),
+            ));
+        }
+    }
+    if let Some((place, status)) = &seen.place {
+        return Err(AppError::Conflict {
+            detail: format!("This client already has a place in this class ({status})."),
+            conflicts: vec![serde_json::json!({"type": "booking", "id": place})],
+        });
+    }
+    if class.has_room(seen.booked) {
+        Ok((BOOKED, None))
+    } else if class.waitlist_has_room(seen.waitlisted) {
+        let position = i32::try_from(seen.waitlisted).unwrap_or(i32::MAX - 1) + 1;
+        Ok((WAITLISTED, Some(position)))
+    } else {
+        Err(AppError::conflict("The class and its waitlist are full."))
+    }
+}
+
+/// The booking itself, inside the caller's write transaction: locks the class, judges the booking
+/// again on what the lock holds still, checks the client is free, and books or waitlists.
 async fn book_in(
     txn: &DatabaseTransaction,
     actor: &Actor,
     scope: &ScheduleScope,
     id: Uuid,
     client_id: Uuid,
+    window: Option<(Duration, Duration)>,
 ) -> AppResult<Booking> {
-    let class = repo::lock(txn, scope.org, id).await?;
-    if class.status != SCHEDULED {
-        return Err(AppError::conflict("This class is cancelled."));
-    }
     let at = now();
-    if matches!(scope.who, Who::Client(_)) {
-        let o = org_repo::get(txn, scope.org)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if at < class.starts_at - Duration::days(i64::from(o.booking_opens_days)) {
-            return Err(AppError::Unprocessable(format!(
-                "Booking opens {} days before the class.",
-                o.booking_opens_days
-            )));
-        }
-        if at > class.starts_at - Duration::minutes(i64::from(o.booking_closes_minutes)) {
-            return Err(AppError::Unprocessable(
-                "Booking for this class has closed.".into(),
-            ));
-        }
-    }
-    if let Some(b) = repo::place_of_client(txn, id, client_id).await? {
-        return Err(AppError::Conflict {
-            detail: format!(
-                "This client already has a place in this class ({}).",
-                b.status
-            ),
-            conflicts: vec![serde_json::json!({"type": "booking", "id": b.id})],
-        });
-    }
-    let (booked, waitlisted) = repo::counts_of(txn, id).await?;
-    let (status, position) = if class.has_room(booked) {
+    let seen = repo::outlook(txn, scope.org, id, client_id, true)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (status, position) = judge(&seen, window, at)?;
+    if status == BOOKED {
         conflicts::lock_people(txn, &[client_id]).await?;
+        let class = &seen.class;
         let clash = conflicts::find(
             txn,
             scope.org,
@@ -220,15 +265,7 @@ async fn book_in(
                     .collect(),
             });
         }
-        (BOOKED, None)
-    } else if class.waitlist_has_room(waitlisted) {
-        (
-            WAITLISTED,
-            Some(i32::try_from(waitlisted).unwrap_or(i32::MAX - 1) + 1),
-        )
-    } else {
-        return Err(AppError::conflict("The class and its waitlist are full."));
-    };
+    }
     let booking = repo::insert_booking(txn, scope.org, id, client_id, status, position, at).await?;
     let mut event = Event::new(
         if status == BOOKED {
