@@ -206,7 +206,12 @@ async fn class(app: &TestApp, s: &Studio, capacity: i64, waitlist: i64, day: i64
 
 /// How many events the organization's audit trail holds.
 async fn audit_count(app: &TestApp, token: &str) -> u64 {
-    let page = expect_status(app.get("/api/v1/audit-events?limit=1&sort=-seq", Some(token)).await, StatusCode::OK).await;
+    let page = expect_status(
+        app.get("/api/v1/audit-events?limit=1&sort=-seq", Some(token))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     page["items"][0]["seq"].as_u64().unwrap()
 }
 

@@ -165,7 +165,8 @@ struct OutlookRow {
 
 /// A class, the places taken and waiting in it, and the place `client` already holds there (booked
 /// or waitlisted), all in one statement, so from one snapshot of the database. With `lock` the class
-/// row is held until the transaction ends, as [`lock`] does. `None` for no such class in `org`.
+/// row is first locked until the transaction ends ([`lock`], PostgreSQL; SQLite write transactions
+/// are serial). `None` for no such class in `org`.
 pub async fn outlook(
     db: &impl ConnectionTrait,
     org: OrgId,
@@ -196,21 +197,30 @@ pub async fn outlook(
             .and_where(Expr::col((class_bookings::Entity, B::Status)).ne(CANCELLED))
             .to_owned()
     };
-    let mut q = classes::Entity::find_by_id(class)
+    if lock && db.get_database_backend() == DatabaseBackend::Postgres {
+        // Locked by a statement of its own: a `FOR UPDATE` that waits for another booking's
+        // transaction sees the class row as that transaction left it, but its subqueries would still
+        // count from the snapshot taken before the wait. The next statement counts after the lock.
+        self::lock(db, org, class).await?;
+    }
+    let q = classes::Entity::find_by_id(class)
         .filter(classes::Column::OrganizationId.eq(org.0))
-        .column_as(Expr::SubQuery(None, Box::new(count(BOOKED).into())), "booked")
+        .column_as(
+            Expr::SubQuery(None, Box::new(count(BOOKED).into())),
+            "booked",
+        )
         .column_as(
             Expr::SubQuery(None, Box::new(count(WAITLISTED).into())),
             "waitlisted",
         )
-        .column_as(Expr::SubQuery(None, Box::new(place(B::Id).into())), "place_id")
+        .column_as(
+            Expr::SubQuery(None, Box::new(place(B::Id).into())),
+            "place_id",
+        )
         .column_as(
             Expr::SubQuery(None, Box::new(place(B::Status).into())),
             "place_status",
         );
-    if lock && db.get_database_backend() == DatabaseBackend::Postgres {
-        q = q.lock_exclusive();
-    }
     let Some(row) = q.into_model::<OutlookRow>().one(db).await? else {
         return Ok(None);
     };
