@@ -1,7 +1,9 @@
 //! The router: every layer and every domain router, in one place.
 //!
 //! Order of the layers a request passes (outermost first): observe (request id, access log, metrics,
-//! cancel-safety, timeout) → security headers → compression → problem rendering → body limit → routes.
+//! cancel-safety, timeout) → security headers (every response: no sniffing, no framing, no referrer,
+//! same-origin opener and resource policies, a permissions policy, `no-store` unless a route caches,
+//! HSTS behind an `https` public URL) → compression → problem rendering → body limit → routes.
 //! API routes add bearer authentication → idempotency → handler.
 
 use axum::Router;
@@ -19,6 +21,18 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::http::{health, idempotency, metrics, observe, openapi};
 pub use crate::state::AppState;
 use crate::{audit, auth, clients, organizations, scheduling, trainers, users};
+
+/// The `Content-Security-Policy` of the API documentation (Swagger UI): its own scripts only; it
+/// styles elements inline.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; \
+base-uri 'none'";
+
+/// Powerful browser features no page of this product uses.
+pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+
+/// `Strict-Transport-Security` when served over HTTPS: a year, subdomains included.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// The API routes and their OpenAPI document.
 pub fn api() -> (Router<AppState>, OpenApi) {
@@ -86,7 +100,18 @@ pub fn build_router(state: AppState) -> Router {
             auth::principal::authenticate,
         ));
     let (ops, _) = operations().split_for_parts();
-    let docs = SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi_document());
+    let docs =
+        Router::from(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi_document()))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(DOCS_CSP),
+            ));
+    // Browsers are told to use HTTPS only when this is served over it (the public URL says so).
+    let hsts = config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+        .then(|| HeaderValue::from_static(HSTS));
 
     Router::new()
         .merge(api)
@@ -117,6 +142,24 @@ pub fn build_router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS_POLICY),
+        ))
+        // API answers, errors and health carry tokens and personal data or change by the second:
+        // nothing is cached unless a route says otherwise (the assets do).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &axum::response::Response| hsts.clone(),
         ))
         .layer(from_fn_with_state(config.request_timeout, observe::observe))
         .with_state(state)

@@ -221,6 +221,11 @@ pub async fn serve_until(
     let _metrics_upkeep = AbortOnDrop(tokio::spawn(crate::telemetry::run_upkeep(
         state.metrics.clone(),
     )));
+    // Deletes dead sessions and expired idempotency records every few minutes.
+    let _housekeeping = AbortOnDrop(tokio::spawn(crate::housekeeping::run(
+        state.db.clone(),
+        state.config.idempotency_ttl,
+    )));
     let app = build_router(state);
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(

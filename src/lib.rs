@@ -13,6 +13,7 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod error;
+pub mod housekeeping;
 pub mod http;
 pub mod organizations;
 pub mod portal;

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -12,6 +12,7 @@ use super::routes::{ListAuditEvents, list};
 use crate::auth::Role;
 use crate::state::AppState;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render};
+use crate::web::page_error::PageQuery;
 
 /// The pages of this module.
 pub fn router() -> Router<AppState> {
@@ -61,7 +62,7 @@ fn uuid_filter(form: &mut FormState, name: &str, raw: &str) -> Option<Uuid> {
 async fn audit_log(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(f): Query<Filters>,
+    PageQuery(f): PageQuery<Filters>,
 ) -> PageResult {
     viewer.require(Role::Admin)?;
     let mut form = FormState::with_values([

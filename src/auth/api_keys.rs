@@ -17,6 +17,7 @@ use crate::audit::{self, Event};
 use crate::db::Db;
 use crate::db::changes::Change;
 use crate::error::{AppError, AppResult};
+use crate::http::idempotency::shown_once;
 use crate::http::pagination::Page;
 use crate::http::{ApiJson, created};
 use crate::state::AppState;
@@ -113,10 +114,10 @@ pub async fn create_api_key(
     ApiJson(input): ApiJson<CreateApiKey>,
 ) -> AppResult<Response> {
     let created_key = create(&state.db, &actor, &input.name, input.role).await?;
-    Ok(created(
+    Ok(shown_once(created(
         format!("/api/v1/api-keys/{}", created_key.key.id),
         created_key,
-    ))
+    )))
 }
 
 /// Revokes a key at once.

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -134,6 +134,20 @@ pub async fn touch_session(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> A
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Deletes the sessions that can no longer authenticate anyone — expired, or revoked — as of `at`;
+/// how many.
+pub async fn purge_dead_sessions(db: &impl ConnectionTrait, at: DateTime<Utc>) -> AppResult<u64> {
+    let done = sessions::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(sessions::Column::ExpiresAt.lt(at))
+                .add(sessions::Column::RevokedAt.lt(at)),
+        )
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
 }
 
 /// Revokes one session.

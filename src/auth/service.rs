@@ -6,8 +6,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{Actor, Credential, Role, password, repo};
 use crate::audit::{self, AuditContext, Event, RequestOrigin};
-use crate::db::Db;
 use crate::db::changes::Change;
+use crate::db::{Db, now};
 use crate::error::{AppError, AppResult};
 use crate::organizations::service::{Signup, create_with_owner};
 use crate::organizations::{OrgId, Organization};
@@ -130,6 +130,12 @@ fn record_failed_login(db: &Db, org: OrgId, user_id: uuid::Uuid, origin: Request
             tracing::error!(org.id = %org, error.cause = %e, "recording a failed login failed");
         }
     });
+}
+
+/// Deletes the sessions that can no longer authenticate anyone (expired or revoked); how many. Their
+/// logins and logouts stay in the audit trail.
+pub async fn purge_dead_sessions(db: &Db) -> AppResult<u64> {
+    repo::purge_dead_sessions(db.conn(), now()).await
 }
 
 /// Ends the caller's session at once. API keys do not log out (400).

@@ -112,7 +112,8 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             if method == "post" && !public {
                 add(
                     "409",
-                    "Conflict, or a request with this Idempotency-Key is still running",
+                    "Conflict, or a request with this Idempotency-Key is still running (or \
+                     succeeded with a secret that is shown only once)",
                 );
             }
             add("429", "Rate limited; see Retry-After");

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
@@ -23,6 +23,7 @@ use crate::state::AppState;
 use crate::web::form::{Fields, Form};
 use crate::web::format::Fmt;
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render, render_status};
+use crate::web::page_error::PageQuery;
 use crate::web::public::{home_of, logged_in};
 
 /// The organization of a booking link (the HTML 404 page for an unknown one).
@@ -122,7 +123,7 @@ pub async fn signup_form(
     viewer: Option<Viewer>,
     shell: Shell,
     Path(slug): Path<String>,
-    Query(q): Query<SignupQuery>,
+    PageQuery(q): PageQuery<SignupQuery>,
 ) -> Result<Response, crate::web::page::PageError> {
     let org = org_of(&state, &slug).await?;
     let class = class_param(q.class.as_deref().unwrap_or(""));

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -22,6 +22,7 @@ use crate::scheduling::feeds;
 use crate::state::AppState;
 use crate::web::form::{Choice, Done, Fields, Form, FormState, respond};
 use crate::web::page::{PageResult, Shell, Viewer, render, render_status};
+use crate::web::page_error::PageQuery;
 use crate::web::picker;
 
 /// The pages of this module.
@@ -315,7 +316,7 @@ struct PickerOptions {
 pub async fn trainer_options(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(query): Query<PickerQuery>,
+    PageQuery(query): PageQuery<PickerQuery>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
     let q = query

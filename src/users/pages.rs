@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use crate::http::pagination::PageRequest;
 use crate::state::AppState;
 use crate::web::form::{Done, Fields, Form, respond};
 use crate::web::page::{FormState, PageError, PageResult, Shell, Viewer, redirect_with, render};
+use crate::web::page_error::PageQuery;
 
 /// The pages of this domain.
 pub fn router() -> Router<AppState> {
@@ -102,7 +103,7 @@ async fn users_page(
 async fn list_users(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> PageResult {
     let mut form = FormState::default();
     form.set("role", "staff");

@@ -33,3 +33,23 @@ impl From<sea_orm::DbErr> for PageError {
         Self::App(e.into())
     }
 }
+
+/// The query string of a page, parsed like the API's (`crate::http::ApiQuery`: a malformed parameter
+/// or a NUL character is refused, naming the parameter), with the refusal shown as a page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for PageQuery<T>
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, PageError> {
+        Ok(Self(crate::http::query::parse_query(
+            parts.uri.query().unwrap_or_default(),
+        )?))
+    }
+}

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -16,6 +16,7 @@ use crate::audit::{AuditContext, RequestOrigin};
 use crate::auth::{Actor, CurrentUser, Role, service};
 use crate::organizations::service::Signup;
 use crate::state::AppState;
+use crate::web::page_error::PageQuery;
 
 /// The public pages.
 pub fn router() -> Router<AppState> {
@@ -240,7 +241,11 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_form(viewer: Option<Viewer>, shell: Shell, Query(q): Query<NextQuery>) -> Response {
+async fn login_form(
+    viewer: Option<Viewer>,
+    shell: Shell,
+    PageQuery(q): PageQuery<NextQuery>,
+) -> Response {
     if let Some(v) = viewer {
         return Redirect::to(home_of(v.caller.role)).into_response();
     }

@@ -152,6 +152,51 @@ on_both_databases! {
     }
 }
 
+/// Every response body kept for idempotency replays, as one text.
+async fn kept_responses(app: &crate::helpers::TestApp) -> String {
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .db
+        .conn()
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.conn().get_database_backend(),
+            "SELECT response_body FROM idempotency_keys WHERE response_body IS NOT NULL",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "response_body").unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+on_both_databases! {
+    async fn a_secret_shown_once_is_neither_kept_nor_replayed(app) {
+        let owner = app.signup("Studio").await;
+        let key_request = || app.request(Method::POST, "/api/v1/api-keys", Some(&owner.token))
+            .header("idempotency-key", "new-key").json(&json!({"name": "Zapier", "role": "staff"})).send();
+        let first = key_request().await.unwrap();
+        let location = first.headers()["location"].to_str().unwrap().to_owned();
+        let secret = expect_status(first, StatusCode::CREATED).await["secret"].as_str().unwrap().to_owned();
+        let p = expect_problem(key_request().await.unwrap(), StatusCode::CONFLICT).await;
+        assert!(!p.to_string().contains(&secret), "the retry does not get the secret: {p}");
+        assert_eq!(p["conflicts"][0]["location"], location.as_str(), "it points at what was created");
+        assert_eq!(app.get("/api/v1/api-keys", Some(&owner.token)).await.json::<serde_json::Value>().await.unwrap()["items"].as_array().unwrap().len(), 1, "created once");
+
+        let trainer = expect_status(app.post("/api/v1/trainers", Some(&owner.token), &json!({"first_name": "Tia", "last_name": "Cole"})).await, StatusCode::CREATED).await;
+        let feed_request = || app.request(Method::POST, &format!("/api/v1/trainers/{}/calendar-feed", trainer["id"].as_str().unwrap()), Some(&owner.token))
+            .header("idempotency-key", "feed").json(&json!({})).send();
+        let feed = expect_status(feed_request().await.unwrap(), StatusCode::OK).await;
+        let url = feed["url"].as_str().unwrap().to_owned();
+        let p = expect_problem(feed_request().await.unwrap(), StatusCode::CONFLICT).await;
+        assert!(!p.to_string().contains(&url), "{p}");
+
+        let kept = kept_responses(&app).await;
+        assert!(!kept.contains(&secret) && !kept.contains(&url), "no secret is kept at rest: {kept}");
+        // Other responses are still kept and replayed (a_retried_post_with_the_same_idempotency_key_creates_once).
+    }
+}
+
 on_both_databases! {
     async fn idempotency_keys_belong_to_their_caller(app) {
         let a = app.signup("A").await;
@@ -171,6 +216,52 @@ on_both_databases! {
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
         assert_eq!(r.headers()["x-frame-options"], "DENY");
         assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+        let owner = app.signup("Studio").await;
+        // Every class of response: API, API error, health, page, asset, unknown path, API docs.
+        for (path, token) in [
+            ("/api/v1/me", Some(owner.token.as_str())),
+            ("/api/v1/clients/not-an-id", Some(owner.token.as_str())),
+            ("/api/v1/me", None),
+            ("/health/ready", None),
+            ("/", None),
+            ("/login", None),
+            ("/no/such/page", None),
+            ("/api/docs/", None),
+        ] {
+            let r = app.get(path, token).await;
+            let h = r.headers();
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{path}");
+            assert_eq!(h["cross-origin-resource-policy"], "same-origin", "{path}");
+            assert!(h["permissions-policy"].to_str().unwrap().contains("camera=()"), "{path}");
+            assert_eq!(h["cache-control"], "no-store", "{path}: nothing personal is cached");
+            assert!(h.get("strict-transport-security").is_none(), "{path}: not over HTTPS");
+            assert!(h.get("server").is_none(), "{path}: no server name or version");
+        }
+        let css = app.get(&fitnesscrm::web::assets::url("app.css"), None).await;
+        assert_eq!(css.status(), StatusCode::OK);
+        assert!(css.headers()["cache-control"].to_str().unwrap().contains("immutable"), "assets keep their own caching");
+        assert_eq!(css.headers()["cross-origin-resource-policy"], "same-origin");
+        let docs = app.get("/api/docs/", None).await;
+        let csp = docs.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    }
+}
+
+#[tokio::test]
+async fn behind_an_https_public_url_every_response_asks_for_https_only() {
+    let app = crate::helpers::TestApp::spawn_sqlite(|c| {
+        c.public_url = Some("https://crm.example.com".into())
+    })
+    .await;
+    for path in ["/health/live", "/api/v1/me", "/"] {
+        let r = app.get(path, None).await;
+        assert_eq!(
+            r.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
     }
 }
 
@@ -241,5 +332,24 @@ on_both_databases! {
         expect_problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
         let r = app.request(Method::POST, "/api/v1/clients", Some(tok)).header("content-type", "application/json").send().await.unwrap();
         expect_problem(r, StatusCode::BAD_REQUEST).await;
+    }
+}
+
+on_both_databases! {
+    async fn a_nul_character_in_a_query_parameter_is_a_422_naming_it(app) {
+        let owner = app.signup("Studio").await;
+        for (path, field) in [
+            ("/api/v1/clients?q=a%00", "q"),
+            ("/api/v1/clients?tag=x%00y", "tag"),
+            ("/api/v1/clients/export?q=a%00", "q"),
+            ("/api/v1/trainers?q=%00", "q"),
+            ("/api/v1/users?q=a%00b", "q"),
+        ] {
+            let p = expect_problem(app.get(path, Some(&owner.token)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert!(p["errors"][field].is_array(), "{path}: {p}");
+        }
+        let p = expect_problem(app.get("/api/v1/clients?q=%00&tag=%00", Some(&owner.token)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["q"].is_array() && p["errors"]["tag"].is_array(), "every bad parameter at once: {p}");
+        expect_status(app.get("/api/v1/clients?q=a", Some(&owner.token)).await, StatusCode::OK).await;
     }
 }

@@ -289,3 +289,27 @@ on_both_databases! {
         }
     }
 }
+
+on_both_databases! {
+    async fn housekeeping_deletes_dead_sessions_and_expired_idempotency_records(app) {
+        let owner = app.signup("Studio").await;
+        let logged_out = app.login(&owner.email, crate::helpers::PASSWORD).await;
+        expect_status(app.post("/api/v1/auth/logout", Some(&logged_out), &serde_json::json!({})).await, StatusCode::NO_CONTENT).await;
+        app.login(&owner.email, crate::helpers::PASSWORD).await;
+        // The newest session runs out.
+        app.execute("UPDATE sessions SET expires_at = created_at WHERE created_at = (SELECT max(created_at) FROM sessions)").await;
+        let r = app.request(reqwest::Method::POST, "/api/v1/users", Some(&owner.token)).header("idempotency-key", "k")
+            .json(&serde_json::json!({"name": "Tom", "email": "tom@example.com", "role": "staff", "password": crate::helpers::PASSWORD})).send().await.unwrap();
+        expect_status(r, StatusCode::CREATED).await;
+
+        let day = std::time::Duration::from_secs(86_400);
+        let swept = fitnesscrm::housekeeping::sweep(&app.db, day).await.unwrap();
+        assert_eq!((swept.sessions, swept.idempotency_keys), (2, 0), "the revoked and the expired session; the key is young");
+        expect_status(app.get("/api/v1/me", Some(&owner.token)).await, StatusCode::OK).await;
+        let again = fitnesscrm::housekeeping::sweep(&app.db, day).await.unwrap();
+        assert_eq!(again, fitnesscrm::housekeeping::Swept::default(), "nothing twice");
+        let swept = fitnesscrm::housekeeping::sweep(&app.db, std::time::Duration::ZERO).await.unwrap();
+        assert_eq!(swept.idempotency_keys, 1, "past its time to live");
+        expect_status(app.get("/api/v1/me", Some(&owner.token)).await, StatusCode::OK).await;
+    }
+}

@@ -92,6 +92,15 @@ for (const [kind, makeContext] of DEVICES) {
       await page.close();
     });
 
+    it('API documentation: the operations render under its Content-Security-Policy', async () => {
+      const { page, watcher } = await watchedPage(context);
+      await goto(page, '/api/docs/');
+      await page.locator('.opblock').first().waitFor();
+      assert.ok((await page.locator('.opblock').count()) > 20, 'the operations are listed');
+      watcher.assertClean('/api/docs/');
+      await page.close();
+    });
+
     it('pricing: three plans, each with a price and a way to start', async () => {
       const { page, watcher } = await watchedPage(context);
       await goto(page, '/pricing');

@@ -2,7 +2,7 @@
 //! the CSV export.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -18,6 +18,7 @@ use crate::web::form::{Choice, Form};
 use crate::web::page::{
     PageError, PageResult, Shell, Viewer, redirect_with, render, render_status,
 };
+use crate::web::page_error::PageQuery;
 use crate::web::picker;
 
 /// The query of the list page (the form sends empty strings for "any").
@@ -162,7 +163,7 @@ const SORTS: [(&str, &str); 6] = [
 pub async fn list_clients(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> PageResult {
     require_app(&viewer)?;
     let db = state.db.conn();
@@ -230,7 +231,7 @@ pub async fn list_clients(
 pub async fn export_clients(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> PageResult {
     require_app(&viewer)?;
     let mut params = query.to_api(None)?;

@@ -2,6 +2,10 @@
 //! result, the same key with another body a 422, and a retry while the first is still running a 409.
 //! A request that failed does not hold its key, so the client can correct it and retry.
 //!
+//! A response that carries a secret shown once (a new API key, a calendar feed's address) is marked
+//! [`ShownOnce`] by its handler: its body is not stored, and a retry with the same key gets a 409 that
+//! points at what was created instead of the secret a second time.
+//!
 //! Keys are scoped to the authenticated principal (user or API key) and kept for `idempotency_ttl`.
 //! Anonymous POSTs (sign-up, login) ignore the header: sign-up is protected by the unique email, and a
 //! replayed login response would hand a fresh token to whoever repeats the key.
@@ -12,6 +16,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Duration as ChronoDuration;
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 
 use crate::auth::CurrentUser;
@@ -26,8 +31,28 @@ pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-ke
 /// Marks a replayed response.
 pub static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
+/// Marks a response whose body holds a secret that is shown only this once: an `Idempotency-Key`
+/// retry does not get it again, and it is not kept in `idempotency_keys`.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownOnce;
+
+/// `response`, marked [`ShownOnce`].
+pub fn shown_once(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.extensions_mut().insert(ShownOnce);
+    response
+}
+
 /// Stored responses larger than this are not kept (the request still runs once).
 const MAX_STORED_BODY: usize = 256 * 1024;
+
+/// Deletes the keys (and the responses kept with them) older than `ttl`, of every caller; how many.
+/// A key is also dropped when its caller uses it again after `ttl`; this catches the rest
+/// ([`crate::housekeeping`]).
+pub async fn purge_expired(db: &DatabaseConnection, ttl: std::time::Duration) -> AppResult<u64> {
+    let before = now() - ChronoDuration::from_std(ttl).unwrap_or(ChronoDuration::days(1));
+    Ok(repo::purge_all_expired(db, before).await?)
+}
 
 /// See the module documentation.
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -91,7 +116,19 @@ async fn handle(state: AppState, req: Request, next: Next) -> AppResult<Response
         }
         return match (existing.status_code, existing.response_body) {
             (Some(status), Some(body)) => Ok(replay(status, body, existing.location)),
-            _ => Err(AppError::conflict(
+            (Some(_), None) => Err(AppError::Conflict {
+                detail:
+                    "The request with this Idempotency-Key succeeded already. Its response held a \
+                         secret that is shown only once and was not kept: revoke or rotate what it \
+                         created and ask again without this key."
+                        .into(),
+                conflicts: existing
+                    .location
+                    .map(|l| serde_json::json!({"type": "created", "location": l}))
+                    .into_iter()
+                    .collect(),
+            }),
+            (None, _) => Err(AppError::conflict(
                 "A request with this Idempotency-Key is still in progress.",
             )),
         };
@@ -108,22 +145,26 @@ async fn handle(state: AppState, req: Request, next: Next) -> AppResult<Response
         return Ok(response);
     }
     let (resp_parts, body) = response.into_parts();
+    let location = resp_parts
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if resp_parts.extensions.get::<ShownOnce>().is_some() {
+        repo::store(db, claim_id, i32::from(status.as_u16()), None, location).await?;
+        return Ok(Response::from_parts(resp_parts, body));
+    }
     let Ok(body_bytes) = to_bytes(body, MAX_STORED_BODY).await else {
         repo::release(db, claim_id).await?;
         return Err(AppError::Internal(anyhow::anyhow!(
             "response too large to store for idempotency"
         )));
     };
-    let location = resp_parts
-        .headers
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     repo::store(
         db,
         claim_id,
         i32::from(status.as_u16()),
-        String::from_utf8_lossy(&body_bytes).into_owned(),
+        Some(String::from_utf8_lossy(&body_bytes).into_owned()),
         location,
     )
     .await?;

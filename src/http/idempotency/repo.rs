@@ -28,6 +28,18 @@ pub(super) async fn purge_expired(
     Ok(())
 }
 
+/// Deletes every key, of every principal, created before `expired_before`; how many.
+pub(super) async fn purge_all_expired(
+    db: &DatabaseConnection,
+    expired_before: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let done = idempotency_keys::Entity::delete_many()
+        .filter(Column::CreatedAt.lt(expired_before))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
+
 /// Claims the principal's `key` for a request with `request_hash`: the new claim's id, or `None`
 /// when the key is held already.
 pub(super) async fn claim(
@@ -81,11 +93,14 @@ pub(super) async fn release(db: &DatabaseConnection, claim_id: Uuid) -> Result<(
 }
 
 /// Stores the successful response a claim produced, for replays.
+/// Stores the outcome of a claimed request: its status, its `Location` and its body — or no body
+/// (`None`) for a response that carries a secret shown once: the claim then says "done, not
+/// replayable", which an in-progress claim (no status yet) never says.
 pub(super) async fn store(
     db: &DatabaseConnection,
     claim_id: Uuid,
     status: i32,
-    body: String,
+    body: Option<String>,
     location: Option<String>,
 ) -> Result<(), DbErr> {
     idempotency_keys::Entity::update_many()

@@ -13,6 +13,7 @@ use super::model::FeedUrl;
 use super::{ics, service};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
+use crate::http::idempotency::shown_once;
 use crate::state::AppState;
 
 /// `POST /api/v1/trainers/{id}/calendar-feed`.
@@ -58,11 +59,11 @@ pub async fn trainer_feed(
     actor: Actor,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-) -> AppResult<Json<FeedUrl>> {
+) -> AppResult<Response> {
     let base = base_url(&state, &headers);
-    Ok(Json(
+    Ok(shown_once(Json(
         service::rotate_trainer_feed(&state.db, &actor, id, &base).await?,
-    ))
+    )))
 }
 
 /// Creates or rotates a client's feed (staff and above, or the client themself).
@@ -73,11 +74,11 @@ pub async fn client_feed(
     actor: Actor,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-) -> AppResult<Json<FeedUrl>> {
+) -> AppResult<Response> {
     let base = base_url(&state, &headers);
-    Ok(Json(
+    Ok(shown_once(Json(
         service::rotate_client_feed(&state.db, &actor, id, &base).await?,
-    ))
+    )))
 }
 
 /// Creates or rotates a location's feed (staff and above).
@@ -88,11 +89,11 @@ pub async fn location_feed(
     actor: Actor,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
-) -> AppResult<Json<FeedUrl>> {
+) -> AppResult<Response> {
     let base = base_url(&state, &headers);
-    Ok(Json(
+    Ok(shown_once(Json(
         service::rotate_location_feed(&state.db, &actor, id, &base).await?,
-    ))
+    )))
 }
 
 /// The calendar behind a secret feed URL (RFC 5545). Unknown or rotated secrets are a 404.

@@ -1,7 +1,7 @@
 //! `/app/sessions/new`: books one session, or a weekly series (through the series service).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::scheduling::sessions::service;
 use crate::state::AppState;
 use crate::web::form::{Choice, Done, Form, respond};
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
+use crate::web::page_error::PageQuery;
 use crate::web::picker;
 
 const WEEKDAYS: [(&str, &str); 7] = [
@@ -91,7 +92,7 @@ async fn render_new(
 pub async fn new_session(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(q): Query<NewQuery>,
+    PageQuery(q): PageQuery<NewQuery>,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
     let scope = ScheduleScope::of(state.db.conn(), &viewer.caller).await?;

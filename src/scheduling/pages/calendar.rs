@@ -1,7 +1,7 @@
 //! `GET /app/calendar` (a day or week per trainer or location) and `GET /app/my-day`.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::web::form::Choice;
 use crate::web::format::Fmt;
 use crate::web::page::{PageResult, Shell, Viewer, render};
+use crate::web::page_error::PageQuery;
 use crate::web::picker;
 
 /// The query of the calendar (empty values from the picker form count as absent).
@@ -120,7 +121,7 @@ fn link(view: &str, date: NaiveDate, trainer: &str, location: &str) -> String {
 pub async fn show_calendar(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(q): Query<CalendarQuery>,
+    PageQuery(q): PageQuery<CalendarQuery>,
 ) -> PageResult {
     viewer.require(crate::auth::Role::Trainer)?;
     let db = state.db.conn();

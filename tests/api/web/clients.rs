@@ -253,3 +253,14 @@ on_both_databases! {
         assert!(csv.contains("Mine") && !csv.contains("Other"));
     }
 }
+
+on_both_databases! {
+    async fn a_nul_character_in_a_page_search_is_refused_on_the_page(app) {
+        let owner = app.signup("Studio").await;
+        let web = logged_in(&app, &owner).await;
+        for path in ["/app/clients?q=a%00", "/app/clients?tag=%00", "/app/users?q=%00", "/app/clients/export.csv?q=a%00"] {
+            web.get(path).await.expect(StatusCode::UNPROCESSABLE_ENTITY).expect_text("NUL");
+        }
+        web.get("/app/clients?q=a").await.expect(StatusCode::OK);
+    }
+}

@@ -1,7 +1,7 @@
 //! `/app/classes`: the upcoming classes with filters, and the form to schedule one.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
@@ -22,6 +22,7 @@ use crate::scheduling::pages::shared::{ConflictView, describe_conflicts};
 use crate::state::AppState;
 use crate::web::form::{Choice, Done, Fields, Form, respond};
 use crate::web::page::{FormState, PageResult, Shell, Viewer, render_status};
+use crate::web::page_error::PageQuery;
 use crate::web::picker;
 
 /// Filters of the class list (empty values count as absent).
@@ -177,7 +178,7 @@ async fn render_list(
 pub async fn list_classes(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(q): Query<ClassQuery>,
+    PageQuery(q): PageQuery<ClassQuery>,
 ) -> PageResult {
     let form = FormState::with_values([
         ("duration_minutes", "60".to_owned()),
