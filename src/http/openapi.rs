@@ -2,9 +2,9 @@
 //! adds what is common to all of them (security, the standard error responses) in one place, so the
 //! document cannot forget an error status a route can return.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// Top-level information about the API.
 #[derive(utoipa::OpenApi)]
@@ -104,9 +104,16 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
             if matches!(method, "post" | "put" | "patch") {
                 add("413", "Body too large");
                 add("415", "Body is not application/json");
+            }
+            let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter().any(
+                    |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query)),
+                )
+            });
+            if matches!(method, "post" | "put" | "patch") || has_query {
                 add(
                     "422",
-                    "Validation failed; every bad field is listed in errors",
+                    "Validation failed; every bad field or parameter is listed in errors",
                 );
             }
             if method == "post" && !public {

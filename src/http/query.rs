@@ -24,8 +24,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     let mut nul = FieldErrors::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        if name.contains('\0') || value.contains('\0') {
-            nul.add(name.replace('\0', "\\0"), "must not contain NUL characters");
+        let field = name.replace('\0', "\\0");
+        if (name.contains('\0') || value.contains('\0')) && !nul.has(&field) {
+            nul.add(field, "must not contain NUL characters");
         }
     }
     nul.into_result(())?;
