@@ -4,8 +4,8 @@
 //! Booking locks the class for the rest of the transaction and only then counts the places taken and
 //! books, waitlists or refuses — so fifty simultaneous requests for ten places give exactly ten
 //! bookings. A booking that would be refused is refused before that, from one read that does not
-//! wait for the write turn. Cancelling a booked place promotes the first client on the waitlist in the same
-//! transaction.
+//! wait for the write turn. Cancelling a booked place promotes the first client on the waitlist in
+//! the same transaction.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
