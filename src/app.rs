@@ -1,16 +1,20 @@
 //! The router: every layer and every domain router, in one place.
 //!
 //! Order of the layers a request passes (outermost first): observe (request id, access log, metrics,
-//! cancel-safety, timeout) → security headers (every response: no sniffing, no framing, no referrer,
-//! same-origin opener and resource policies, a permissions policy, `no-store` unless a route caches,
-//! HSTS behind an `https` public URL) → compression → problem rendering → body limit → routes.
-//! API routes add bearer authentication → idempotency → handler.
+//! cancel-safety, timeout) → client address (trusted proxies; HSTS over HTTPS) → security headers
+//! (every response: no sniffing, no framing, no referrer, same-origin opener and resource policies,
+//! a permissions policy, `no-store` unless a route caches) → CORS (when configured) → compression →
+//! problem rendering → body limit → routes.
+//! API routes add the per-address rate limit → bearer authentication (and the per-caller limit) →
+//! idempotency → handler; the pages, the same limits in their own router (`web`).
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{from_fn, from_fn_with_state};
+use axum::http::Method;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi as _;
 use utoipa::openapi::OpenApi;
@@ -30,9 +34,6 @@ base-uri 'none'";
 
 /// Powerful browser features no page of this product uses.
 pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
-
-/// `Strict-Transport-Security` when served over HTTPS: a year, subdomains included.
-const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// The API routes and their OpenAPI document.
 pub fn api() -> (Router<AppState>, OpenApi) {
@@ -89,6 +90,45 @@ fn operations() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::metrics))
 }
 
+/// CORS: off unless `cors_allowed_origins` names origins; then those origins may call the API with a
+/// bearer token (never with the session cookie: credentials are not allowed).
+fn cors(config: &crate::config::Config) -> tower::util::Either<CorsLayer, tower::layer::util::Identity> {
+    let origins: Vec<HeaderValue> = config
+        .cors_origins()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if origins.is_empty() {
+        return tower::util::Either::Right(tower::layer::util::Identity::new());
+    }
+    tower::util::Either::Left(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::LOCATION,
+                header::RETRY_AFTER,
+                HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
 /// Builds the complete router with every layer.
 pub fn build_router(state: AppState) -> Router {
     let config = state.config.clone();
@@ -98,6 +138,10 @@ pub fn build_router(state: AppState) -> Router {
         .layer(from_fn_with_state(
             state.clone(),
             auth::principal::authenticate,
+        ))
+        .layer(from_fn_with_state(
+            state.limits.clone(),
+            crate::limits::requests::enforce,
         ));
     let (ops, _) = operations().split_for_parts();
     let docs =
@@ -106,12 +150,7 @@ pub fn build_router(state: AppState) -> Router {
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(DOCS_CSP),
             ));
-    // Browsers are told to use HTTPS only when this is served over it (the public URL says so).
-    let hsts = config
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"))
-        .then(|| HeaderValue::from_static(HSTS));
+    let cors = cors(&config);
 
     Router::new()
         .merge(api)
@@ -127,6 +166,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(from_fn(observe::problems))
         .layer(CompressionLayer::new())
+        .layer(cors)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -157,9 +197,9 @@ pub fn build_router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            move |_: &axum::response::Response| hsts.clone(),
+        .layer(from_fn_with_state(
+            state.client_policy.clone(),
+            crate::http::client::client_address,
         ))
         .layer(from_fn_with_state(config.request_timeout, observe::observe))
         .with_state(state)

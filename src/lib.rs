@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod housekeeping;
+pub mod limits;
 pub mod http;
 pub mod organizations;
 pub mod portal;

@@ -5,9 +5,14 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 use crate::auth::cache::{self, CredentialCache};
-use crate::config::Config;
+use crate::auth::guard::Guard;
+use crate::config::{Config, redact_url_password};
+use crate::http::client::{ClientPolicy, parse_cidrs};
+use crate::limits::Limits;
+use crate::limits::requests::RequestLimits;
 use crate::dashboard::cache::DashboardCache;
 use crate::db::Db;
 
@@ -28,6 +33,12 @@ pub struct AppState {
     pub credentials: CredentialCache,
     /// The dashboard's figures (see [`crate::dashboard::cache`]).
     pub dashboard: DashboardCache,
+    /// Rate limits and the counters of the brute-force defences (see [`crate::limits`]).
+    pub limits: RequestLimits,
+    /// Which proxies may name the client (see [`crate::http::client`]).
+    pub client_policy: ClientPolicy,
+    /// The brute-force defence of logins and check-in codes (see [`crate::auth::guard`]).
+    pub guard: Guard,
 }
 
 impl AppState {
@@ -59,6 +70,30 @@ impl AppState {
             let client = redis::Client::open(url.expose_secret())?;
             tokio::spawn(cache::subscribe(client, credentials.clone()));
         }
+        // Instances on one database count together; deployments that share a Redis but not a
+        // database do not.
+        let store = match &redis {
+            Some(conn) => {
+                let url = redact_url_password(config.database_url.expose_secret());
+                let namespace = hex::encode(&Sha256::digest(url.as_bytes())[..8]);
+                Limits::shared(conn.clone(), &namespace)
+            }
+            None => Limits::in_memory(),
+        };
+        let guard = Guard::new(store.clone(), &config);
+        let limits = RequestLimits::new(
+            store,
+            config.rate_limit_auth,
+            config.rate_limit_write,
+            config.rate_limit_read,
+        );
+        let client_policy = ClientPolicy::new(
+            parse_cidrs(&config.trusted_proxies).map_err(anyhow::Error::msg)?,
+            config
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+        );
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -66,6 +101,9 @@ impl AppState {
             redis,
             credentials,
             dashboard: DashboardCache::new(),
+            limits,
+            client_policy,
+            guard,
         })
     }
 }

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use crate::http::client::ClientAddr;
 use axum::http::Extensions;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
@@ -129,7 +130,7 @@ impl AuditContext {
 pub struct RequestOrigin {
     /// `X-Request-Id`, from [`RequestId`] in the extensions.
     pub request_id: Option<String>,
-    /// The peer address from `ConnectInfo`, when the server was started with it.
+    /// The client's address: what a trusted proxy reports, otherwise the peer's.
     pub ip: Option<String>,
 }
 
@@ -139,8 +140,13 @@ impl RequestOrigin {
         Self {
             request_id: extensions.get::<RequestId>().map(|r| r.0.clone()),
             ip: extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
+                .get::<ClientAddr>()
+                .map(|c| c.ip.to_string())
+                .or_else(|| {
+                    extensions
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0.ip().to_string())
+                }),
         }
     }
 }

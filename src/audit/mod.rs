@@ -19,5 +19,5 @@ pub mod verify;
 
 pub use context::{Audit, AuditContext, Event, RequestOrigin, Source};
 pub use model::AuditEvent;
-pub use service::record;
+pub use service::{record, record_detached};
 pub use verify::{BreakKind, ChainBreak, ChainReport, verify};

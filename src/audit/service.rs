@@ -18,3 +18,28 @@ pub async fn record(
 ) -> AppResult<()> {
     repo::append(db, Backend::of(db), ctx, event).await
 }
+
+/// Records an event that is not part of any change (a failed login, a lockout, a rate-limit trip) in
+/// a transaction and a task of its own, off the response's path: the answer neither waits for it nor
+/// tells by its timing whether it was written. A failure is logged.
+pub fn record_detached(
+    db: &crate::db::Db,
+    ctx: AuditContext,
+    action: &'static str,
+    entity_type: &'static str,
+    entity_id: Option<uuid::Uuid>,
+) {
+    let db = db.clone();
+    tokio::spawn(async move {
+        let result = async {
+            let txn = db.begin_write().await?;
+            record(&txn, &ctx, Event::new(action, entity_type, entity_id)).await?;
+            txn.commit().await?;
+            Ok::<(), crate::error::AppError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(org.id = %ctx.org, audit.action = action, error.cause = %e, "recording a security event failed");
+        }
+    });
+}

@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod api_keys;
 pub mod cache;
+pub mod guard;
 pub mod caller;
 pub mod pages;
 pub mod password;

@@ -18,7 +18,9 @@ use super::{Role, repo, tokens};
 use crate::audit::{self, Audit, AuditContext, Event, RequestOrigin, Source};
 use crate::db::now;
 use crate::error::AppError;
+use crate::http::client::ClientAddr;
 use crate::http::observe::LogIdentity;
+use crate::limits::requests::{Class, classify};
 use crate::organizations::OrgId;
 use crate::state::AppState;
 
@@ -45,8 +47,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             .into_response();
     };
     let origin = RequestOrigin::from_extensions(req.extensions());
-    match resolve(&state, &token, origin).await {
+    match resolve(&state, &token, origin.clone()).await {
         Ok(Some(user)) => {
+            if let Err(e) = limit_caller(&state, &user, &req, origin).await {
+                return e.into_response();
+            }
             req.extensions_mut().insert(user);
             let mut response = next.run(req).await;
             response.extensions_mut().insert(LogIdentity {
@@ -58,6 +63,53 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Ok(None) => AppError::Unauthorized("The token is invalid, expired or revoked.".into())
             .into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+/// The per-caller rate limit of the request's class (`crate::limits::requests`). The first refusal
+/// of a window is recorded in the caller's audit trail (`rate_limit.exceeded`).
+pub fn limit_caller<'a>(
+    state: &'a AppState,
+    user: &'a CurrentUser,
+    req: &Request,
+    origin: RequestOrigin,
+) -> impl Future<Output = Result<(), AppError>> + Send + 'a {
+    // Read from the request now: the future must not hold it.
+    let class = classify(req.method(), req.uri().path()).filter(|c| state.limits.rule(*c).is_on());
+    let ip = req.extensions().get::<ClientAddr>().map(|c| c.ip);
+    async move {
+        match class {
+            Some(class) => count_caller(state, user, class, ip, origin).await,
+            None => Ok(()),
+        }
+    }
+}
+
+async fn count_caller(
+    state: &AppState,
+    user: &CurrentUser,
+    class: Class,
+    ip: Option<std::net::IpAddr>,
+    origin: RequestOrigin,
+) -> Result<(), AppError> {
+    match state.limits.by_caller(class, user.principal_id(), ip).await {
+        Ok(()) => Ok(()),
+        Err((error, first)) => {
+            if first {
+                let ctx = AuditContext::for_caller(user, origin.request_id, origin.ip);
+                let entity = match user.credential {
+                    Credential::User { .. } => "user",
+                    Credential::ApiKey { .. } => "api_key",
+                };
+                let action = match class {
+                    Class::Auth => "rate_limit.auth_exceeded",
+                    Class::Write => "rate_limit.write_exceeded",
+                    Class::Read => "rate_limit.read_exceeded",
+                };
+                audit::record_detached(&state.db, ctx, action, entity, Some(user.principal_id()));
+            }
+            Err(error)
+        }
     }
 }
 

@@ -59,14 +59,17 @@ pub async fn signup(
     ))
 }
 
-/// Checks an email and password and opens a session. Wrong email and wrong password get the same
-/// 401, after the same work.
+/// Checks an email and password and opens a session, behind the brute-force defence
+/// ([`super::guard`]). Wrong email and wrong password get the same 401, after the same work.
 pub async fn login(
     state: &AppState,
     email: &str,
     secret: SecretString,
     origin: RequestOrigin,
 ) -> AppResult<NewLogin> {
+    let ip = origin.ip.as_deref().and_then(|ip| ip.parse().ok());
+    let attempt = state.guard.login_attempt(email, ip);
+    state.guard.admit(&attempt).await?;
     let db = state.db.conn();
     let email = EmailAddress::parse(email).ok();
     let row = match &email {
@@ -80,13 +83,21 @@ pub async fn login(
     let row = match row {
         Some(r) if ok && !too_long && r.active => r,
         other => {
+            let failure = state.guard.failed(&attempt).await;
             if let Some(r) = other {
-                record_failed_login(&state.db, OrgId(r.organization_id), r.id, origin);
+                let ctx = AuditContext::anonymous(OrgId(r.organization_id), origin);
+                if failure.audit {
+                    audit::record_detached(&state.db, ctx.clone(), "auth.login_failed", "user", Some(r.id));
+                }
+                if failure.locked_out {
+                    audit::record_detached(&state.db, ctx, "auth.locked_out", "user", Some(r.id));
+                }
             }
             tracing::info!("login refused");
             return Err(wrong());
         }
     };
+    state.guard.succeeded(&attempt).await;
     let org = OrgId(row.organization_id);
     let txn = state.db.begin_write().await?;
     let (token, expires_at) =
@@ -106,30 +117,6 @@ pub async fn login(
         expires_at,
         user,
     })
-}
-
-/// Records `auth.login_failed` for an attempt on an existing account, in a task of its own: the
-/// refusal must take as long for an unknown email (where there is no organization to record it in)
-/// as for a wrong password, so the write stays off the response's path.
-fn record_failed_login(db: &Db, org: OrgId, user_id: uuid::Uuid, origin: RequestOrigin) {
-    let db = db.clone();
-    tokio::spawn(async move {
-        let result = async {
-            let txn = db.begin_write().await?;
-            audit::record(
-                &txn,
-                &AuditContext::anonymous(org, origin),
-                Event::new("auth.login_failed", "user", Some(user_id)),
-            )
-            .await?;
-            txn.commit().await?;
-            Ok::<(), AppError>(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(org.id = %org, error.cause = %e, "recording a failed login failed");
-        }
-    });
 }
 
 /// Deletes the sessions that can no longer authenticate anyone (expired or revoked); how many. Their

@@ -1,6 +1,7 @@
 //! HTTP conventions in one place: problem+json rendering, request ids, access logs and metrics, the
 //! JSON and query extractors, pagination, optimistic concurrency, idempotency, health and OpenAPI.
 
+pub mod client;
 pub mod concurrency;
 pub mod health;
 pub mod idempotency;

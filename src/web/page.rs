@@ -324,6 +324,10 @@ pub fn safe_next(next: &str) -> &str {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            Self::App(AppError::RateLimited { retry_after_secs }) => Some(*retry_after_secs),
+            _ => None,
+        };
         let (status, detail, cause) = match self {
             Self::Login(next) => {
                 let next: String =
@@ -382,6 +386,9 @@ impl IntoResponse for PageError {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(cause) = cause {
             response.extensions_mut().insert(InternalCause(cause));
+        }
+        if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }

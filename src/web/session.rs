@@ -27,9 +27,10 @@ use subtle::ConstantTimeEq;
 
 use super::page_error::PageError;
 use crate::audit::RequestOrigin;
-use crate::auth::principal::resolve;
+use crate::auth::principal::{limit_caller, resolve};
 use crate::auth::tokens;
 use crate::config::Config;
+use crate::http::client::ClientAddr;
 use crate::http::observe::LogIdentity;
 use crate::state::AppState;
 
@@ -158,16 +159,28 @@ pub async fn web_context(State(state): State<AppState>, mut req: Request, next: 
     let mut set_cookies: Vec<HeaderValue> = Vec::new();
     let mut identity = None;
 
+    let client = req.extensions().get::<ClientAddr>().copied();
+    if let Err(e) = state
+        .limits
+        .check_request(req.method(), req.uri().path(), client)
+        .await
+    {
+        return PageError::from(e).into_response();
+    }
+
     let mut session = None;
     if let Some(token) = cookie_value(&headers, &cookies.session_name()) {
         let origin = RequestOrigin::from_extensions(req.extensions());
         let ok = token.len() <= 200 && token.starts_with(tokens::SESSION_PREFIX);
         match if ok {
-            resolve(&state, &token, origin).await
+            resolve(&state, &token, origin.clone()).await
         } else {
             Ok(None)
         } {
             Ok(Some(user)) if user.user_id().is_some() => {
+                if let Err(e) = limit_caller(&state, &user, &req, origin).await {
+                    return PageError::from(e).into_response();
+                }
                 identity = Some(LogIdentity {
                     org_id: user.org.0,
                     principal_id: user.principal_id(),

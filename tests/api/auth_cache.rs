@@ -39,7 +39,7 @@ impl Instance {
     }
 }
 
-fn redis_url() -> Option<String> {
+pub fn redis_url() -> Option<String> {
     let url = std::env::var("TEST_REDIS_URL").ok();
     if url.is_none() {
         assert!(

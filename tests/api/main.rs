@@ -15,6 +15,7 @@ mod client_data;
 mod clients;
 mod conventions;
 mod dashboard;
+mod limits;
 mod operations;
 mod resilience;
 mod scheduling;

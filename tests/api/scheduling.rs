@@ -499,3 +499,27 @@ on_both_databases! {
         expect_problem(app.get("/api/v1/classes?status=gone", Some(tok)).await, StatusCode::BAD_REQUEST).await;
     }
 }
+
+on_both_databases! {
+    async fn check_in_codes_cannot_be_walked(app) {
+        let s = studio(&app).await;
+        let portal = portal_for(&app, &s.owner, &s.client_id).await;
+        let c = class(&app, &s, 5, 0, 2).await;
+        let bookings = format!("/api/v1/classes/{}/bookings", c["id"].as_str().unwrap());
+        let b = expect_status(app.post(&bookings, Some(&portal.token), &json!({})).await, StatusCode::CREATED).await;
+        let check_in = format!("{bookings}/{}/check-in", b["id"].as_str().unwrap());
+        for guess in 0..10 {
+            let wrong = format!("x{guess:05}");
+            expect_problem(app.post(&check_in, Some(&portal.token), &json!({"code": wrong})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        // Ten wrong codes close the class's codes for the window, the right one included.
+        use sea_orm::EntityTrait;
+        let code = fitnesscrm::db::entities::classes::Entity::find_by_id(uuid::Uuid::parse_str(c["id"].as_str().unwrap()).unwrap()).one(app.db.conn()).await.unwrap().unwrap().check_in_code;
+        let r = app.post(&check_in, Some(&portal.token), &json!({"code": code})).await;
+        assert!(r.headers().contains_key("retry-after"));
+        expect_problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+        // Staff check in without a code, and are not held up by it.
+        let done = expect_status(app.post(&check_in, Some(&s.owner.token), &json!({})).await, StatusCode::OK).await;
+        assert!(done["checked_in_at"].is_string(), "{done}");
+    }
+}

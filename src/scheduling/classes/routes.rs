@@ -129,14 +129,21 @@ pub async fn cancel_booking(
 /// Checks a booked client in.
 #[utoipa::path(post, path = "/{id}/bookings/{booking_id}/check-in", tag = "scheduling", request_body = CheckIn,
     params(("id" = Uuid, Path, description = "Class id"), ("booking_id" = Uuid, Path, description = "Booking id")),
-    responses((status = 200, description = "Checked in", body = Booking)))]
+    responses(
+        (status = 200, description = "Checked in", body = Booking),
+        (status = 429, description = "Too many wrong codes for this class or from this address", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn check_in_booking(
     State(state): State<AppState>,
     actor: Actor,
     Path((id, booking_id)): Path<(Uuid, Uuid)>,
     ApiJson(input): ApiJson<CheckIn>,
 ) -> AppResult<Json<Booking>> {
+    let check_in = service::check_in_booking(&state.db, &actor, id, booking_id, &input);
     Ok(Json(
-        service::check_in_booking(&state.db, &actor, id, booking_id, &input).await?,
+        state
+            .guard
+            .checking_code(id, actor.audit.ip.as_deref(), input.code.is_some(), check_in)
+            .await?,
     ))
 }

@@ -110,14 +110,21 @@ pub async fn cancel_session(
 /// Checks the client in.
 #[utoipa::path(post, path = "/{id}/check-in", tag = "scheduling", request_body = CheckIn,
     params(("id" = Uuid, Path, description = "Session id")),
-    responses((status = 200, description = "Checked in", body = Session)))]
+    responses(
+        (status = 200, description = "Checked in", body = Session),
+        (status = 429, description = "Too many wrong codes for this session or from this address", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn check_in_session(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<Uuid>,
     ApiJson(input): ApiJson<CheckIn>,
 ) -> AppResult<Json<Session>> {
+    let check_in = service::check_in_session(&state.db, &actor, id, &input);
     Ok(Json(
-        service::check_in_session(&state.db, &actor, id, &input).await?,
+        state
+            .guard
+            .checking_code(id, actor.audit.ip.as_deref(), input.code.is_some(), check_in)
+            .await?,
     ))
 }

@@ -14,6 +14,8 @@ use figment::providers::{Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use crate::limits::Rule;
+
 /// The environment prefix of every setting except the two URLs.
 pub const ENV_PREFIX: &str = "FITNESSCRM_";
 
@@ -91,6 +93,35 @@ pub struct Config {
     /// feed URLs. When unset, links are built from the request's Host header.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// The reverse proxies (comma-separated addresses or CIDR blocks) whose `Forwarded`,
+    /// `X-Forwarded-For` and `X-Forwarded-Proto` are believed. Empty: the peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: String,
+    /// Origins (comma-separated, such as `https://app.example.com`) whose browser scripts may call the
+    /// API. Empty: CORS is off.
+    #[serde(default)]
+    pub cors_allowed_origins: String,
+    /// Logging in, signing up and changing a password or MFA, per client address and per account:
+    /// `<count>/<window>` or `off`.
+    pub rate_limit_auth: Rule,
+    /// Every other change, per client address and per signed-in caller.
+    pub rate_limit_write: Rule,
+    /// Every read, per client address and per signed-in caller.
+    pub rate_limit_read: Rule,
+    /// The window in which failed logins (and wrong check-in codes) are counted; a lockout lasts
+    /// at most this long.
+    #[serde(with = "humantime_serde")]
+    pub lockout_window: Duration,
+    /// Failed logins on one account from one address before that address is locked out of it.
+    pub lockout_account_address_failures: u32,
+    /// Failed logins from one address, on any accounts, before the address is locked out.
+    pub lockout_address_failures: u32,
+    /// Failed logins on one account from anywhere before it is locked for addresses it has never
+    /// logged in from (where its owner logged in before, it stays open).
+    pub lockout_account_failures: u32,
+    /// Wrong check-in codes for one session or class, and from one address, before codes are
+    /// refused there for the rest of the window.
+    pub check_in_code_failures: u32,
 }
 
 impl Default for Config {
@@ -116,6 +147,16 @@ impl Default for Config {
             metrics_token: None,
             idempotency_ttl: Duration::from_secs(24 * 3600),
             public_url: None,
+            trusted_proxies: String::new(),
+            cors_allowed_origins: String::new(),
+            rate_limit_auth: Rule::new(20, Duration::from_secs(60)),
+            rate_limit_write: Rule::OFF,
+            rate_limit_read: Rule::OFF,
+            lockout_window: Duration::from_secs(15 * 60),
+            lockout_account_address_failures: 5,
+            lockout_address_failures: 30,
+            lockout_account_failures: 100,
+            check_in_code_failures: 10,
         }
     }
 }
@@ -216,6 +257,23 @@ impl Config {
                 "public_url: must start with http:// or https://".into(),
             ));
         }
+        if let Err(e) = crate::http::client::parse_cidrs(&self.trusted_proxies) {
+            return Err(ConfigError(format!("trusted_proxies: {e}")));
+        }
+        if let Err(e) = self.cors_origins() {
+            return Err(ConfigError(format!("cors_allowed_origins: {e}")));
+        }
+        if self.lockout_window.is_zero()
+            || self.lockout_account_address_failures == 0
+            || self.lockout_address_failures == 0
+            || self.lockout_account_failures == 0
+            || self.check_in_code_failures == 0
+        {
+            return Err(ConfigError(
+                "lockout_window and the lockout_*_failures and check_in_code_failures counts: must be above zero"
+                    .into(),
+            ));
+        }
         if self.database_max_connections == 0 {
             return Err(ConfigError(
                 "database_max_connections: must be at least 1".into(),
@@ -244,6 +302,29 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The origins CORS allows, each `scheme://host[:port]`.
+    pub fn cors_origins(&self) -> Result<Vec<String>, String> {
+        self.cors_allowed_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                let origin = o.trim_end_matches('/');
+                let host = origin
+                    .strip_prefix("https://")
+                    .or_else(|| origin.strip_prefix("http://"));
+                match host {
+                    Some(h) if !h.is_empty() && !h.contains(['/', '*', ' ', '?', '#']) => {
+                        Ok(origin.to_ascii_lowercase())
+                    }
+                    _ => Err(format!(
+                        "{o:?} is not an origin such as https://app.example.com"
+                    )),
+                }
+            })
+            .collect()
     }
 
     /// Whether the configured database is SQLite.
@@ -346,98 +427,4 @@ pub fn redact_url_password(url: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::PathBuf;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_serve_sqlite_on_localhost_8080() {
-        let c = Config::load_from(None, &[]).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert!(c.is_sqlite());
-        assert_eq!(
-            crate::db::sqlite_dir(c.database_url.expose_secret()).unwrap(),
-            PathBuf::from("data")
-        );
-    }
-
-    #[test]
-    fn environment_overrides_defaults_and_parses_durations() {
-        let c = Config::load_from(
-            None,
-            &env(&[
-                ("DATABASE_URL", "postgres://u:pw@localhost/db"),
-                ("FITNESSCRM_LISTEN", "0.0.0.0:9000"),
-                ("FITNESSCRM_SESSION_IDLE_TIMEOUT", "2h"),
-                ("FITNESSCRM_SIGNUP_ENABLED", "false"),
-            ]),
-        )
-        .unwrap();
-        assert!(!c.is_sqlite());
-        assert_eq!(c.listen.port(), 9000);
-        assert_eq!(c.session_idle_timeout, Duration::from_secs(7200));
-        assert!(!c.signup_enabled);
-    }
-
-    #[test]
-    fn invalid_values_name_the_setting() {
-        let err = Config::load_from(None, &env(&[("FITNESSCRM_LISTEN", "nonsense")])).unwrap_err();
-        assert!(err.to_string().contains("listen"), "{err}");
-        let err = Config::load_from(None, &env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
-        assert!(err.to_string().contains("database_url"), "{err}");
-        let err =
-            Config::load_from(None, &env(&[("FITNESSCRM_REQUEST_TIMEOUT", "soon")])).unwrap_err();
-        assert!(err.to_string().contains("request_timeout"), "{err}");
-        let err = Config::load_from(None, &env(&[("FITNESSCRM_NO_SUCH_THING", "1")])).unwrap_err();
-        assert!(err.to_string().contains("no_such_thing"), "{err}");
-    }
-
-    #[test]
-    fn secrets_come_from_files_and_are_redacted_when_printed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db");
-        std::fs::write(&path, "postgres://app:hunter22@db/crm\n").unwrap();
-        let c = Config::load_from(
-            None,
-            &env(&[
-                ("DATABASE_URL_FILE", path.to_str().unwrap()),
-                ("FITNESSCRM_METRICS_TOKEN", "tok"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(
-            c.database_url.expose_secret(),
-            "postgres://app:hunter22@db/crm"
-        );
-        let printed = c.redacted_toml();
-        assert!(!printed.contains("hunter22"), "{printed}");
-        assert!(!printed.contains("\"tok\""), "{printed}");
-        assert!(
-            printed.contains("postgres://app:[redacted]@db/crm"),
-            "{printed}"
-        );
-    }
-
-    #[test]
-    fn toml_file_sits_between_defaults_and_environment() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fitnesscrm.toml");
-        std::fs::write(
-            &path,
-            "listen = \"127.0.0.1:7000\"\nlog_level = \"debug\"\n",
-        )
-        .unwrap();
-        let c = Config::load_from(Some(&path), &env(&[("FITNESSCRM_LOG_LEVEL", "warn")])).unwrap();
-        assert_eq!(c.listen.port(), 7000);
-        assert_eq!(c.log_level, "warn");
-        let missing = Config::load_from(Some(&dir.path().join("nope.toml")), &[]).unwrap_err();
-        assert!(missing.to_string().contains("does not exist"));
-    }
-}
+mod tests;
