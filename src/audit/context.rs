@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use crate::http::client::ClientAddr;
+use crate::http::client::{ClientAddr, UserAgent};
 use axum::http::Extensions;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
@@ -132,6 +132,9 @@ pub struct RequestOrigin {
     pub request_id: Option<String>,
     /// The client's address: what a trusted proxy reports, otherwise the peer's.
     pub ip: Option<String>,
+    /// The client's `User-Agent`, cut to 200 characters (shown in the account's session list; never
+    /// in the audit trail).
+    pub user_agent: Option<String>,
 }
 
 impl RequestOrigin {
@@ -147,6 +150,7 @@ impl RequestOrigin {
                         .get::<ConnectInfo<SocketAddr>>()
                         .map(|c| c.0.ip().to_string())
                 }),
+            user_agent: extensions.get::<UserAgent>().map(|u| u.0.to_string()),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! Authentication and authorization: passwords, sessions, bearer tokens, API keys and roles.
 
+pub mod account;
+pub mod account_pages;
 pub mod actor;
 pub mod api_keys;
 pub mod cache;

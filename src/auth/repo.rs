@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::Role;
 use super::tokens;
+use crate::audit::RequestOrigin;
 use crate::db::entities::{api_keys, sessions, users};
 use crate::db::{new_id, now};
 use crate::error::{AppError, AppResult};
@@ -41,6 +42,7 @@ pub async fn create_session(
     org: OrgId,
     user_id: Uuid,
     absolute: std::time::Duration,
+    origin: &RequestOrigin,
 ) -> AppResult<(String, DateTime<Utc>)> {
     let token = tokens::new_session_token();
     let at = now();
@@ -55,6 +57,8 @@ pub async fn create_session(
         last_seen_at: Set(at),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
+        ip: Set(origin.ip.clone()),
+        user_agent: Set(origin.user_agent.clone()),
     })
     .exec_without_returning(db)
     .await?;
@@ -179,6 +183,48 @@ pub async fn revoke_user_sessions(
     }
     q.exec(db).await?;
     Ok(())
+}
+
+/// A user's sessions that can still be used (not revoked, not expired, used within `idle`), the
+/// most recently used first.
+pub async fn list_live_sessions(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    user_id: Uuid,
+    idle: std::time::Duration,
+) -> AppResult<Vec<sessions::Model>> {
+    let at = now();
+    let idle = ChronoDuration::from_std(idle).unwrap_or(ChronoDuration::MAX);
+    let rows = sessions::Entity::find()
+        .filter(sessions::Column::OrganizationId.eq(org.0))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(sessions::Column::ExpiresAt.gt(at))
+        .order_by_desc(sessions::Column::LastSeenAt)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|s| s.last_seen_at + idle > at)
+        .collect())
+}
+
+/// Revokes one of a user's own sessions; whether there was such a live session.
+pub async fn revoke_own_session(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    user_id: Uuid,
+    id: Uuid,
+) -> AppResult<bool> {
+    let done = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(now()))
+        .filter(sessions::Column::Id.eq(id))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::OrganizationId.eq(org.0))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }
 
 /// An API key as listed (never with its secret).

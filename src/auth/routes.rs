@@ -1,7 +1,7 @@
 //! `/api/v1/auth/*` and `/api/v1/me`: sign-up, login, logout and the current account.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
+use super::account::{self, SessionInfo};
 use super::{CurrentUser, Role, service};
 use crate::audit::RequestOrigin;
 use crate::auth::Actor;
@@ -29,9 +31,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
 }
 
-/// The `/me` route.
+/// The `/me` routes: the caller, their password and their sessions.
 pub fn me_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_me))
+    OpenApiRouter::new()
+        .routes(routes!(get_me))
+        .routes(routes!(change_password))
+        .routes(routes!(list_sessions, end_all_sessions))
+        .routes(routes!(end_session))
 }
 
 /// `POST /api/v1/auth/signup`.
@@ -195,4 +201,80 @@ pub async fn get_me(State(state): State<AppState>, caller: CurrentUser) -> AppRe
         organization,
         role: caller.role,
     }))
+}
+
+/// `PUT /api/v1/me/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now.
+    #[schema(value_type = String, max_length = 1024, format = Password)]
+    pub current_password: SecretString,
+    /// The new password: 10–128 characters, not the email.
+    #[schema(value_type = String, min_length = 10, max_length = 128, format = Password)]
+    pub new_password: SecretString,
+}
+
+/// Changes the caller's own password. Every other session of the account ends; this one goes on.
+#[utoipa::path(put, path = "/password", tag = "auth", request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; the account's other sessions have ended"),
+        (status = 400, description = "An API key has no password", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(input): ApiJson<PasswordChange>,
+) -> AppResult<StatusCode> {
+    account::change_password(&state, &actor, input.current_password, input.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's sessions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// Live sessions, the most recently used first.
+    pub items: Vec<SessionInfo>,
+}
+
+/// Lists the caller's live sessions: where and with what each was opened, and when last used.
+#[utoipa::path(get, path = "/sessions", tag = "auth",
+    responses(
+        (status = 200, description = "The sessions", body = SessionList),
+        (status = 400, description = "An API key has no sessions", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> AppResult<Json<SessionList>> {
+    Ok(Json(SessionList {
+        items: account::sessions(&state, &actor).await?,
+    }))
+}
+
+/// Logs out everywhere: every session of the account ends, this one included.
+#[utoipa::path(delete, path = "/sessions", tag = "auth",
+    responses(
+        (status = 204, description = "Every session has ended"),
+        (status = 400, description = "An API key has no sessions", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn end_all_sessions(State(state): State<AppState>, actor: Actor) -> AppResult<StatusCode> {
+    account::end_all_sessions(&state, &actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends one of the caller's sessions (another device, or this one).
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "auth",
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "The session has ended"),
+        (status = 404, description = "No such live session of yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    account::end_session(&state, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -38,6 +38,7 @@ pub async fn signup(
             "Sign-up is disabled on this server.".into(),
         ));
     }
+    let device = origin.clone();
     let (organization, user) = create_with_owner(&state.db, signup, |org, owner| {
         AuditContext::user(org, owner.id, Role::Owner, origin)
     })
@@ -47,6 +48,7 @@ pub async fn signup(
         OrgId(organization.id),
         user.id,
         state.config.session_absolute_timeout,
+        &device,
     )
     .await?;
     Ok((
@@ -101,7 +103,8 @@ pub async fn login(
     let org = OrgId(row.organization_id);
     let txn = state.db.begin_write().await?;
     let (token, expires_at) =
-        repo::create_session(&txn, org, row.id, state.config.session_absolute_timeout).await?;
+        repo::create_session(&txn, org, row.id, state.config.session_absolute_timeout, &origin)
+            .await?;
     user_repo::touch_login(&txn, org, row.id).await?;
     let user = user_repo::get(&txn, org, row.id).await?.ok_or_else(wrong)?;
     audit::record(

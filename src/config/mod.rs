@@ -149,7 +149,7 @@ impl Default for Config {
             public_url: None,
             trusted_proxies: String::new(),
             cors_allowed_origins: String::new(),
-            rate_limit_auth: Rule::new(20, Duration::from_secs(60)),
+            rate_limit_auth: Rule::new(60, Duration::from_secs(60)),
             rate_limit_write: Rule::OFF,
             rate_limit_read: Rule::OFF,
             lockout_window: Duration::from_secs(15 * 60),

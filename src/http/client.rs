@@ -31,6 +31,10 @@ pub struct ClientAddr {
     pub https: bool,
 }
 
+/// The request's `User-Agent`, cut to 200 characters, in the request extensions.
+#[derive(Debug, Clone)]
+pub struct UserAgent(pub Arc<str>);
+
 /// What [`client_address`] needs: the trusted proxies and whether the public URL is HTTPS.
 #[derive(Debug, Clone, Default)]
 pub struct ClientPolicy {
@@ -176,6 +180,14 @@ pub async fn client_address(
         .map(|c| policy.resolve(c.0.ip(), req.headers()));
     if let Some(client) = client {
         req.extensions_mut().insert(client);
+    }
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| UserAgent(v.chars().take(200).collect::<String>().into()));
+    if let Some(agent) = agent {
+        req.extensions_mut().insert(agent);
     }
     let https = client.map_or(policy.public_https, |c| c.https);
     let mut response = next.run(req).await;

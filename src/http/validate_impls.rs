@@ -57,4 +57,5 @@ impl Validate for scheduling::hours::CreateTimeOff {}
 impl Validate for auth::api_keys::CreateApiKey {}
 impl Validate for auth::routes::SignupRequest {}
 impl Validate for auth::routes::LoginRequest {}
+impl Validate for auth::routes::PasswordChange {}
 impl Validate for organizations::model::UpdateOrganization {}

@@ -58,6 +58,7 @@ pub async fn insert(
         late_cancel_hours: Set(24),
         clients_may_cancel: Set(true),
         booking_opens_days: Set(30),
+        require_mfa: Set(false),
         booking_closes_minutes: Set(0),
         created_at: Set(at),
         updated_at: Set(at),

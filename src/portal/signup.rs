@@ -120,6 +120,7 @@ pub async fn sign_up_client(
     };
 
     let txn = state.db.begin_write().await?;
+    let device = origin.clone();
     let (user, actor) = user_service::create_own_client_account_in(&txn, org_id, origin, new_user)
         .await
         .map_err(email_field)?;
@@ -127,7 +128,7 @@ pub async fn sign_up_client(
         .await
         .map_err(email_field)?;
     let (token, expires_at) =
-        auth_repo::create_session(&txn, org_id, user.id, state.config.session_absolute_timeout)
+        auth_repo::create_session(&txn, org_id, user.id, state.config.session_absolute_timeout, &device)
             .await?;
     txn.commit().await?;
     tracing::info!(org.id = %org_id, user.id = %user.id, client.id = %client.id, "client signed up online");

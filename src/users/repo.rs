@@ -86,6 +86,10 @@ pub async fn insert_with_id(
         created_at: Set(at),
         updated_at: Set(at),
         version: Set(1),
+        totp_secret: Set(None),
+        totp_pending_secret: Set(None),
+        totp_enabled_at: Set(None),
+        totp_last_step: Set(None),
     };
     let m = users::Entity::insert(model)
         .exec_with_returning(db)
@@ -131,6 +135,19 @@ pub async fn find_for_login(
 ) -> AppResult<Option<users::Model>> {
     Ok(users::Entity::find()
         .filter(Column::EmailNormalized.eq(email))
+        .one(db)
+        .await?)
+}
+
+/// The stored row of an account (with its password hash and MFA state), for checks on the account
+/// itself.
+pub async fn find_row(
+    db: &impl ConnectionTrait,
+    org: OrgId,
+    id: Uuid,
+) -> AppResult<Option<users::Model>> {
+    Ok(users::Entity::find_by_id(id)
+        .filter(Column::OrganizationId.eq(org.0))
         .one(db)
         .await?)
 }

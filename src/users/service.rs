@@ -114,6 +114,7 @@ pub async fn update_user(
     let org = actor.org();
     let txn = db.begin_write().await?;
     let target = target_of(&txn, actor, id).await?;
+    check_credentials_change(actor, &target, &input)?;
     if let Some(role) = input.role
         && !actor.role().may_grant(role)
     {
@@ -130,8 +131,9 @@ pub async fn update_user(
     let changes = input.validate(&target.email).await?;
     let password_changed = changes.password_hash.is_some();
     let changed = changed_fields(&target, &changes);
+    let email_changed = changed.contains(&"email");
     let user = repo::update(&txn, org, id, expected_version, changes).await?;
-    if deactivated {
+    if deactivated || (email_changed && !is_self(actor, id)) {
         auth_repo::revoke_user_sessions(&txn, org, id, None).await?;
     } else if password_changed {
         let keep = match actor.caller.map(|c| c.credential) {
@@ -159,10 +161,40 @@ pub async fn update_user(
         .await?;
     }
     txn.commit().await?;
-    if deactivated || password_changed || role_changed {
+    if deactivated || password_changed || role_changed || email_changed {
         db.changed(Change::User(id));
     }
     Ok(user)
+}
+
+fn is_self(actor: &Actor, id: Uuid) -> bool {
+    actor.caller.and_then(|c| c.user_id()) == Some(id)
+}
+
+/// Another account's password or email (what takes it over) is changed only from a role above
+/// its own, never an equal one (owners over admins, admins over staff); one's own password only
+/// with the current one, through `PUT /api/v1/me/password`.
+fn check_credentials_change(actor: &Actor, target: &User, input: &UpdateUser) -> AppResult<()> {
+    let password = input.password.is_some();
+    let email = input.email.as_ref().is_some_and(|e| {
+        !e.trim().eq_ignore_ascii_case(&target.email)
+    });
+    if is_self(actor, target.id) {
+        if password {
+            return Err(AppError::Forbidden(
+                "Change your own password with PUT /api/v1/me/password (or on your account page): it asks for the current one."
+                    .into(),
+            ));
+        }
+        return Ok(());
+    }
+    if (password || email) && actor.role().rank() <= target.role.rank() {
+        return Err(AppError::Forbidden(format!(
+            "Only a role above {} may change the password or email of a {} account.",
+            target.role, target.role
+        )));
+    }
+    Ok(())
 }
 
 /// The names of the fields `changes` gives a new value.

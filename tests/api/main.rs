@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod account;
 mod api_keys;
 mod audit;
 mod auth;

@@ -15,6 +15,7 @@ pub mod idempotency_keys;
 pub mod import_items;
 pub mod imports;
 pub mod locations;
+pub mod mfa_recovery_codes;
 pub mod organizations;
 pub mod session_series;
 pub mod sessions;
