@@ -10,9 +10,9 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::http::Method;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -40,6 +40,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
     let (router, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1/auth", auth::routes::router())
         .nest("/api/v1/me", auth::routes::me_router())
+        .nest("/api/v1/me/mfa", auth::mfa::routes::router())
         .nest("/api/v1/organization", organizations::routes::router())
         .nest("/api/v1/users", users::routes::router())
         .nest("/api/v1/api-keys", auth::api_keys::router())
@@ -92,7 +93,9 @@ fn operations() -> OpenApiRouter<AppState> {
 
 /// CORS: off unless `cors_allowed_origins` names origins; then those origins may call the API with a
 /// bearer token (never with the session cookie: credentials are not allowed).
-fn cors(config: &crate::config::Config) -> tower::util::Either<CorsLayer, tower::layer::util::Identity> {
+fn cors(
+    config: &crate::config::Config,
+) -> tower::util::Either<CorsLayer, tower::layer::util::Identity> {
     let origins: Vec<HeaderValue> = config
         .cors_origins()
         .unwrap_or_default()

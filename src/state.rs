@@ -10,11 +10,11 @@ use sha2::{Digest, Sha256};
 use crate::auth::cache::{self, CredentialCache};
 use crate::auth::guard::Guard;
 use crate::config::{Config, redact_url_password};
+use crate::dashboard::cache::DashboardCache;
+use crate::db::Db;
 use crate::http::client::{ClientPolicy, parse_cidrs};
 use crate::limits::Limits;
 use crate::limits::requests::RequestLimits;
-use crate::dashboard::cache::DashboardCache;
-use crate::db::Db;
 
 /// What every handler can reach.
 #[derive(Clone)]

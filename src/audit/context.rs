@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
 use crate::http::client::{ClientAddr, UserAgent};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::Extensions;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};

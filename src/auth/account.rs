@@ -35,7 +35,7 @@ pub struct SessionInfo {
 }
 
 /// The caller's user id and session id: 400 for an API key, which has neither.
-fn signed_in(actor: &Actor) -> AppResult<(Uuid, Uuid)> {
+pub(crate) fn signed_in(actor: &Actor) -> AppResult<(Uuid, Uuid)> {
     match actor.caller()?.credential {
         Credential::User {
             user_id,
@@ -163,4 +163,32 @@ pub async fn end_all_sessions(state: &AppState, actor: &Actor) -> AppResult<()> 
     txn.commit().await?;
     state.db.changed(Change::User(user_id));
     Ok(())
+}
+
+/// Whether the caller uses two-factor authentication, and how many recovery codes are left.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct MfaState {
+    /// TOTP is on.
+    pub on: bool,
+    /// Unused recovery codes.
+    pub recovery_codes_left: u64,
+}
+
+/// The caller's two-factor state.
+pub async fn mfa_state(state: &AppState, actor: &Actor) -> AppResult<MfaState> {
+    let (user_id, _) = signed_in(actor)?;
+    let db = state.db.conn();
+    let row = user_repo::find_row(db, actor.org(), user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let on = row.totp_enabled_at.is_some();
+    let recovery_codes_left = if on {
+        super::mfa::repo::recovery_codes_left(db, actor.org(), user_id).await?
+    } else {
+        0
+    };
+    Ok(MfaState {
+        on,
+        recovery_codes_left,
+    })
 }

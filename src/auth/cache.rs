@@ -46,6 +46,8 @@ pub struct Cached {
     pub expires_at: Option<DateTime<Utc>>,
     /// The last use recorded in the database (sessions' `last_seen_at`, keys' `last_used_at`).
     pub last_recorded: Option<DateTime<Utc>>,
+    /// A session that may only set up two-factor authentication (`auth::mfa`).
+    pub setup_only: bool,
 }
 
 /// The cache; cheap to clone.
@@ -239,6 +241,7 @@ mod tests {
             caller,
             expires_at: None,
             last_recorded: None,
+            setup_only: false,
         }
     }
 

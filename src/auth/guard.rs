@@ -79,10 +79,7 @@ impl Guard {
         let email = email.trim().to_lowercase();
         let address = ip.map(address_subject);
         LoginAttempt {
-            pair: Key::hashed(
-                "login:pair",
-                &[&email, address.as_deref().unwrap_or("-")],
-            ),
+            pair: Key::hashed("login:pair", &[&email, address.as_deref().unwrap_or("-")]),
             address: address.as_deref().map(|a| Key::new("login:addr", a)),
             account: Key::hashed("login:account", &[&email]),
             known: address
@@ -247,11 +244,17 @@ mod tests {
             g.failed(&a).await;
         }
         let refused = g.admit(&a).await.unwrap_err();
-        assert!(matches!(refused, AppError::RateLimited { retry_after_secs } if retry_after_secs <= 900));
+        assert!(
+            matches!(refused, AppError::RateLimited { retry_after_secs } if retry_after_secs <= 900)
+        );
         // The same account from elsewhere, and another account from here, are still open.
         let elsewhere = g.login_attempt("ann@example.com", ip("203.0.113.9"));
         assert!(g.admit(&elsewhere).await.is_ok());
-        assert!(g.admit(&g.login_attempt("bob@example.com", ip("198.51.100.1"))).await.is_ok());
+        assert!(
+            g.admit(&g.login_attempt("bob@example.com", ip("198.51.100.1")))
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -265,7 +268,10 @@ mod tests {
             g.failed(&attacker).await;
         }
         let fresh = g.login_attempt("ann@example.com", ip("198.51.100.200"));
-        assert!(g.admit(&fresh).await.is_err(), "a new address is locked out");
+        assert!(
+            g.admit(&fresh).await.is_err(),
+            "a new address is locked out"
+        );
         assert!(g.admit(&home).await.is_ok(), "the owner's address is not");
     }
 
@@ -282,9 +288,14 @@ mod tests {
     async fn only_the_first_failures_are_audited_and_a_lockout_is_reported_once() {
         let g = guard();
         let a = g.login_attempt("ann@example.com", ip("198.51.100.1"));
-        let outcomes: Vec<Failure> = futures_util::future::join_all((0..5).map(|_| g.failed(&a))).await;
+        let outcomes: Vec<Failure> =
+            futures_util::future::join_all((0..5).map(|_| g.failed(&a))).await;
         assert_eq!(outcomes.iter().filter(|f| f.audit).count(), 3);
-        assert_eq!(outcomes.iter().filter(|f| f.locked_out).count(), 2, "the pair at 3, the address at 5");
+        assert_eq!(
+            outcomes.iter().filter(|f| f.locked_out).count(),
+            2,
+            "the pair at 3, the address at 5"
+        );
     }
 
     #[tokio::test]
@@ -297,6 +308,10 @@ mod tests {
         let other = uuid::Uuid::now_v7();
         assert!(g.admit_code(other, ip("198.51.100.3")).await.is_ok());
         g.wrong_code(other, ip("198.51.100.1")).await;
-        assert!(g.admit_code(uuid::Uuid::now_v7(), ip("198.51.100.1")).await.is_err());
+        assert!(
+            g.admit_code(uuid::Uuid::now_v7(), ip("198.51.100.1"))
+                .await
+                .is_err()
+        );
     }
 }

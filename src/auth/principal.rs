@@ -48,7 +48,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     let origin = RequestOrigin::from_extensions(req.extensions());
     match resolve(&state, &token, origin.clone()).await {
-        Ok(Some(user)) => {
+        Ok(Some(Resolved { setup_only, .. }))
+            if setup_only && !allowed_before_mfa(req.uri().path()) =>
+        {
+            mfa_setup_required().into_response()
+        }
+        Ok(Some(Resolved { caller: user, .. })) => {
             if let Err(e) = limit_caller(&state, &user, &req, origin).await {
                 return e.into_response();
             }
@@ -120,7 +125,7 @@ pub async fn resolve(
     state: &AppState,
     token: &str,
     origin: RequestOrigin,
-) -> Result<Option<CurrentUser>, AppError> {
+) -> Result<Option<Resolved>, AppError> {
     let digest = tokens::digest(token);
     let at = now();
     let idle =
@@ -154,7 +159,33 @@ pub async fn resolve(
     {
         record_use(state, &digest, found, origin).await?;
     }
-    Ok(Some(found.caller))
+    Ok(Some(Resolved {
+        caller: found.caller,
+        setup_only: found.setup_only,
+    }))
+}
+
+/// A resolved credential.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved {
+    /// The caller.
+    pub caller: CurrentUser,
+    /// The session may only set up two-factor authentication, which its organization requires
+    /// (`auth::mfa`).
+    pub setup_only: bool,
+}
+
+/// The API paths a session that must first set up MFA may use.
+fn allowed_before_mfa(path: &str) -> bool {
+    path == "/api/v1/me" || path.starts_with("/api/v1/me/") || path == "/api/v1/auth/logout"
+}
+
+/// The refusal of everything else to such a session.
+pub fn mfa_setup_required() -> AppError {
+    AppError::Forbidden(
+        "Your organization requires two-factor authentication for your role: set it up first (POST /api/v1/me/mfa/totp, or your account page)."
+            .into(),
+    )
 }
 
 /// Reads a credential (an API key when `is_key`, a session otherwise) from the database: one query.
@@ -178,6 +209,7 @@ async fn read_credential(
             },
             expires_at: None,
             last_recorded: key.model.last_used_at,
+            setup_only: false,
         }));
     }
     let Some(session) =
@@ -202,6 +234,7 @@ async fn read_credential(
         },
         expires_at: Some(session.expires_at),
         last_recorded: Some(session.last_seen_at),
+        setup_only: session.setup_only,
     }))
 }
 

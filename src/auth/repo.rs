@@ -34,6 +34,8 @@ pub struct SessionRecord {
     pub organization_id: Uuid,
     /// The account's role, as stored.
     pub role: String,
+    /// The session may only set up two-factor authentication.
+    pub setup_only: bool,
 }
 
 /// Creates a session for a user and returns its token (shown once) and absolute expiry.
@@ -43,6 +45,7 @@ pub async fn create_session(
     user_id: Uuid,
     absolute: std::time::Duration,
     origin: &RequestOrigin,
+    setup_only: bool,
 ) -> AppResult<(String, DateTime<Utc>)> {
     let token = tokens::new_session_token();
     let at = now();
@@ -59,6 +62,7 @@ pub async fn create_session(
         revoked_at: Set(None),
         ip: Set(origin.ip.clone()),
         user_agent: Set(origin.user_agent.clone()),
+        mfa_setup_only: Set(setup_only),
     })
     .exec_without_returning(db)
     .await?;
@@ -81,6 +85,7 @@ pub async fn find_live_session(
         Uuid,
         String,
         bool,
+        bool,
     );
     let at = now();
     let row: Option<Row> = sessions::Entity::find()
@@ -93,6 +98,7 @@ pub async fn find_live_session(
         .column(users::Column::OrganizationId)
         .column(users::Column::Role)
         .column(users::Column::Active)
+        .column(sessions::Column::MfaSetupOnly)
         .join(
             JoinType::InnerJoin,
             sessions::Entity::belongs_to(users::Entity)
@@ -110,8 +116,17 @@ pub async fn find_live_session(
         .into_tuple()
         .one(db)
         .await?;
-    let Some((id, last_seen_at, expires_at, revoked_at, user_id, organization_id, role, active)) =
-        row
+    let Some((
+        id,
+        last_seen_at,
+        expires_at,
+        revoked_at,
+        user_id,
+        organization_id,
+        role,
+        active,
+        setup_only,
+    )) = row
     else {
         return Ok(None);
     };
@@ -126,6 +141,7 @@ pub async fn find_live_session(
         user_id,
         organization_id,
         role,
+        setup_only,
     }))
 }
 

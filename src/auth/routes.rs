@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::account::{self, SessionInfo};
+use super::mfa::SecondFactor;
 use super::{CurrentUser, Role, service};
 use crate::audit::RequestOrigin;
 use crate::auth::Actor;
@@ -131,9 +132,14 @@ pub struct LoginRequest {
     /// Password.
     #[schema(value_type = String, max_length = 1024, format = Password)]
     pub password: SecretString,
-    /// One-time code, for accounts with two-factor authentication (accepted; enforced once MFA ships).
+    /// The authenticator app's current code, for accounts with two-factor authentication.
     #[serde(default)]
+    #[schema(max_length = 16, example = "123456")]
     pub totp_code: Option<String>,
+    /// One of the account's recovery codes, instead of `totp_code` (each works once).
+    #[serde(default)]
+    #[schema(max_length = 32)]
+    pub recovery_code: Option<String>,
 }
 
 /// A login token.
@@ -158,7 +164,11 @@ pub async fn login(
     origin: RequestOrigin,
     ApiJson(input): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let login = service::login(&state, &input.email, input.password, origin).await?;
+    let second = SecondFactor {
+        totp_code: input.totp_code,
+        recovery_code: input.recovery_code,
+    };
+    let login = service::login(&state, &input.email, input.password, &second, origin).await?;
     Ok(Json(LoginResponse {
         token: login.token,
         expires_at: login.expires_at,
@@ -258,7 +268,10 @@ pub async fn list_sessions(
         (status = 204, description = "Every session has ended"),
         (status = 400, description = "An API key has no sessions", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn end_all_sessions(State(state): State<AppState>, actor: Actor) -> AppResult<StatusCode> {
+pub async fn end_all_sessions(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> AppResult<StatusCode> {
     account::end_all_sessions(&state, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,15 +4,18 @@
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::guard::Failure;
+use super::mfa::{self, Checked, SecondFactor};
 use super::{Actor, Credential, Role, password, repo};
 use crate::audit::{self, AuditContext, Event, RequestOrigin};
 use crate::db::changes::Change;
 use crate::db::{Db, now};
 use crate::error::{AppError, AppResult};
 use crate::organizations::service::{Signup, create_with_owner};
-use crate::organizations::{OrgId, Organization};
+use crate::organizations::{OrgId, Organization, repo as org_repo};
 use crate::state::AppState;
 use crate::users::model::EmailAddress;
+use crate::users::repo::UserRow;
 use crate::users::{User, repo as user_repo};
 
 /// A new login: the secret token (sent as a bearer token or kept in the session cookie), its expiry
@@ -49,6 +52,7 @@ pub async fn signup(
         user.id,
         state.config.session_absolute_timeout,
         &device,
+        false,
     )
     .await?;
     Ok((
@@ -67,6 +71,7 @@ pub async fn login(
     state: &AppState,
     email: &str,
     secret: SecretString,
+    second: &SecondFactor,
     origin: RequestOrigin,
 ) -> AppResult<NewLogin> {
     let ip = origin.ip.as_deref().and_then(|ip| ip.parse().ok());
@@ -82,29 +87,62 @@ pub async fn login(
     let too_long = secret.expose_secret().chars().count() > password::MAX_LEN;
     let ok = password::verify(secret, row.as_ref().map(|r| r.password_hash.clone())).await?;
     let wrong = || AppError::Unauthorized("Wrong email or password.".into());
+    let refuse = |r: Option<&UserRow>, failure: Failure, origin: RequestOrigin| {
+        if let Some(r) = r {
+            let ctx = AuditContext::anonymous(OrgId(r.organization_id), origin);
+            if failure.audit {
+                audit::record_detached(
+                    &state.db,
+                    ctx.clone(),
+                    "auth.login_failed",
+                    "user",
+                    Some(r.id),
+                );
+            }
+            if failure.locked_out {
+                audit::record_detached(&state.db, ctx, "auth.locked_out", "user", Some(r.id));
+            }
+        }
+        tracing::info!("login refused");
+    };
     let row = match row {
         Some(r) if ok && !too_long && r.active => r,
         other => {
-            let failure = state.guard.failed(&attempt).await;
-            if let Some(r) = other {
-                let ctx = AuditContext::anonymous(OrgId(r.organization_id), origin);
-                if failure.audit {
-                    audit::record_detached(&state.db, ctx.clone(), "auth.login_failed", "user", Some(r.id));
-                }
-                if failure.locked_out {
-                    audit::record_detached(&state.db, ctx, "auth.locked_out", "user", Some(r.id));
-                }
-            }
-            tracing::info!("login refused");
+            refuse(other.as_ref(), state.guard.failed(&attempt).await, origin);
             return Err(wrong());
         }
     };
-    state.guard.succeeded(&attempt).await;
     let org = OrgId(row.organization_id);
     let txn = state.db.begin_write().await?;
-    let (token, expires_at) =
-        repo::create_session(&txn, org, row.id, state.config.session_absolute_timeout, &origin)
-            .await?;
+    match mfa::check_login(&txn, &row, second).await? {
+        Checked::Passed => {}
+        Checked::Missing => {
+            return Err(AppError::field(
+                "totp_code",
+                "is required: this account uses two-factor authentication (or send recovery_code)",
+            ));
+        }
+        Checked::Wrong => {
+            drop(txn);
+            refuse(Some(&row), state.guard.failed(&attempt).await, origin);
+            return Err(AppError::Unauthorized(
+                "Wrong or already used one-time code.".into(),
+            ));
+        }
+    }
+    state.guard.succeeded(&attempt).await;
+    let require_mfa = org_repo::get(&txn, org)
+        .await?
+        .is_some_and(|o| o.require_mfa);
+    let (token, expires_at) = repo::create_session(
+        &txn,
+        org,
+        row.id,
+        state.config.session_absolute_timeout,
+        &origin,
+        mfa::must_set_up(require_mfa, &row),
+    )
+    .await?;
     user_repo::touch_login(&txn, org, row.id).await?;
     let user = user_repo::get(&txn, org, row.id).await?.ok_or_else(wrong)?;
     audit::record(

@@ -45,8 +45,7 @@ fn invalid_values_name_the_setting() {
     assert!(err.to_string().contains("listen"), "{err}");
     let err = Config::load_from(None, &env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
     assert!(err.to_string().contains("database_url"), "{err}");
-    let err =
-        Config::load_from(None, &env(&[("FITNESSCRM_REQUEST_TIMEOUT", "soon")])).unwrap_err();
+    let err = Config::load_from(None, &env(&[("FITNESSCRM_REQUEST_TIMEOUT", "soon")])).unwrap_err();
     assert!(err.to_string().contains("request_timeout"), "{err}");
     let err = Config::load_from(None, &env(&[("FITNESSCRM_NO_SUCH_THING", "1")])).unwrap_err();
     assert!(err.to_string().contains("no_such_thing"), "{err}");

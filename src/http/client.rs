@@ -98,9 +98,7 @@ pub fn parse_cidrs(list: &str) -> Result<Vec<IpNet>, String> {
 /// An IPv4 address mapped into IPv6 (`::ffff:10.0.0.1`) is the IPv4 address.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -288,10 +286,7 @@ mod tests {
         assert_eq!(p.resolve(ip("127.0.0.1"), &h).ip, ip("127.0.0.1"));
         // An IPv4-mapped peer matches an IPv4 block.
         let h = headers(&[("x-forwarded-for", "198.51.100.7:5555")]);
-        assert_eq!(
-            p.resolve(ip("::ffff:127.0.0.1"), &h).ip,
-            ip("198.51.100.7")
-        );
+        assert_eq!(p.resolve(ip("::ffff:127.0.0.1"), &h).ip, ip("198.51.100.7"));
     }
 
     #[test]

@@ -22,10 +22,7 @@ impl Key {
             hash.update(part.as_bytes());
             hash.update([0u8]);
         }
-        Self(format!(
-            "{purpose}:{}",
-            hex::encode(&hash.finalize()[..16])
-        ))
+        Self(format!("{purpose}:{}", hex::encode(&hash.finalize()[..16])))
     }
 
     /// The key as stored.

@@ -120,7 +120,11 @@ mod tests {
         limits.clear(&key).await;
         assert_eq!(limits.peek(&key).await.n, 0);
         assert!(limits.allow(&key, Rule::OFF).await.is_ok());
-        assert_eq!(limits.peek(&key).await.n, 0, "a rule that is off counts nothing");
+        assert_eq!(
+            limits.peek(&key).await.n,
+            0,
+            "a rule that is off counts nothing"
+        );
     }
 
     #[test]

@@ -69,7 +69,11 @@ pub fn classify(method: &Method, path: &str) -> Option<Class> {
         return Some(Class::Read);
     }
     let portal_signup = path.starts_with("/book/") && path.ends_with("/signup");
-    if portal_signup || AUTH_PATHS.contains(&path) || path.starts_with("/account/password") {
+    if portal_signup
+        || AUTH_PATHS.contains(&path)
+        || path.starts_with("/account/password")
+        || path.starts_with("/account/mfa")
+    {
         Some(Class::Auth)
     } else {
         Some(Class::Write)

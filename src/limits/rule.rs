@@ -51,9 +51,7 @@ impl FromStr for Rule {
         let window = humantime::parse_duration(window.trim())
             .map_err(|e| format!("{window:?} is not a duration: {e}"))?;
         if window < Duration::from_secs(1) || window > Duration::from_secs(24 * 3600) {
-            return Err(format!(
-                "the window of {s:?} must be between 1s and 24h"
-            ));
+            return Err(format!("the window of {s:?} must be between 1s and 24h"));
         }
         Ok(Rule { limit, window })
     }

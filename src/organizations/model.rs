@@ -38,6 +38,9 @@ pub struct Organization {
     pub booking_opens_days: i32,
     /// Class booking closes this many minutes before the start.
     pub booking_closes_minutes: i32,
+    /// Whether owners and admins must use two-factor authentication (until they set it up, their
+    /// sessions may only do that).
+    pub require_mfa: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -177,6 +180,10 @@ pub struct UpdateOrganization {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 1440)]
     pub booking_closes_minutes: Option<i32>,
+    /// Require two-factor authentication of owners and admins. Only an owner who uses it may turn
+    /// this on.
+    #[serde(default)]
+    pub require_mfa: Option<bool>,
     /// The version the change is based on.
     #[serde(default)]
     pub version: Option<i64>,

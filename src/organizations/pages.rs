@@ -42,6 +42,9 @@ fn form_of(org: &Organization) -> FormState {
     if org.clients_may_cancel {
         form.set("clients_may_cancel", "on");
     }
+    if org.require_mfa {
+        form.set("require_mfa", "on");
+    }
     form
 }
 
@@ -80,6 +83,8 @@ async fn save_settings(State(state): State<AppState>, viewer: Viewer, form: Form
         clients_may_cancel: Some(f.checked("clients_may_cancel")),
         booking_opens_days: number(&mut errors, f, "booking_opens_days"),
         booking_closes_minutes: number(&mut errors, f, "booking_closes_minutes"),
+        // Only owners see (and change) the MFA requirement.
+        require_mfa: (viewer.caller.role == Role::Owner).then(|| f.checked("require_mfa")),
         version: f.get("version").parse().ok(),
     };
     let result = if errors.is_empty() {

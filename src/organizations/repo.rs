@@ -19,6 +19,7 @@ impl From<organizations::Model> for Organization {
             clients_may_cancel: m.clients_may_cancel,
             booking_opens_days: m.booking_opens_days,
             booking_closes_minutes: m.booking_closes_minutes,
+            require_mfa: m.require_mfa,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
@@ -133,6 +134,8 @@ pub struct OrganizationChanges {
     pub booking_opens_days: Option<i32>,
     /// How many minutes before start class booking closes.
     pub booking_closes_minutes: Option<i32>,
+    /// Whether owners and admins must use MFA.
+    pub require_mfa: Option<bool>,
 }
 
 /// Changes the settings at the expected version: 412 when stale.
@@ -150,6 +153,9 @@ pub async fn update(
         .col_expr(C::UpdatedAt, Expr::value(now()));
     if let Some(v) = changes.name {
         u = u.col_expr(C::Name, Expr::value(v));
+    }
+    if let Some(v) = changes.require_mfa {
+        u = u.col_expr(C::RequireMfa, Expr::value(v));
     }
     if let Some(v) = changes.timezone {
         u = u.col_expr(C::Timezone, Expr::value(v));

@@ -11,8 +11,10 @@ use super::model::{
 };
 use super::repo::{self, NewOrganization, OrganizationChanges};
 use crate::audit::{self, AuditContext, Event};
+use crate::auth::mfa::repo as mfa_repo;
 use crate::auth::{Actor, Role, password};
 use crate::db::Db;
+use crate::db::changes::Change;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::users::User;
 use crate::users::model::{EmailAddress, NewUser, parse_text};
@@ -191,6 +193,7 @@ pub async fn update_organization(
             0,
             1440,
         ),
+        require_mfa: input.require_mfa,
     };
     let changes = e.into_result(changes)?;
     let mut fields = Vec::new();
@@ -206,13 +209,23 @@ pub async fn update_organization(
             changes.booking_closes_minutes.is_some(),
             "booking_closes_minutes",
         ),
+        (changes.require_mfa.is_some(), "require_mfa"),
     ] {
         if set {
             fields.push(name);
         }
     }
+    let requiring = changes.require_mfa == Some(true);
     let txn = db.begin_write().await?;
+    if changes.require_mfa.is_some() {
+        may_set_mfa_policy(&txn, actor, requiring).await?;
+    }
     let org = repo::update(&txn, actor.org(), expected, changes).await?;
+    let restricted = if requiring {
+        mfa_repo::restrict_sessions_without_mfa(&txn, actor.org()).await?
+    } else {
+        Vec::new()
+    };
     audit::record(
         &txn,
         &actor.audit,
@@ -220,5 +233,35 @@ pub async fn update_organization(
     )
     .await?;
     txn.commit().await?;
+    for user in restricted {
+        db.changed(Change::User(user));
+    }
     Ok(org)
+}
+
+/// Only an owner changes whether MFA is required, and only an owner who uses it turns it on (who
+/// would otherwise be held to setting it up at once).
+async fn may_set_mfa_policy(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    requiring: bool,
+) -> AppResult<()> {
+    actor.require(Role::Owner)?;
+    if !requiring {
+        return Ok(());
+    }
+    let uses_mfa = match actor.caller.and_then(|c| c.user_id()) {
+        Some(id) => crate::users::repo::find_row(txn, actor.org(), id)
+            .await?
+            .is_some_and(|u| u.totp_enabled_at.is_some()),
+        None => false,
+    };
+    if uses_mfa {
+        Ok(())
+    } else {
+        Err(AppError::field(
+            "require_mfa",
+            "turn on two-factor authentication for your own account first",
+        ))
+    }
 }

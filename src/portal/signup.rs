@@ -127,9 +127,15 @@ pub async fn sign_up_client(
     let client = client_service::create_client_for_account_in(&txn, &actor, client, user.id)
         .await
         .map_err(email_field)?;
-    let (token, expires_at) =
-        auth_repo::create_session(&txn, org_id, user.id, state.config.session_absolute_timeout, &device)
-            .await?;
+    let (token, expires_at) = auth_repo::create_session(
+        &txn,
+        org_id,
+        user.id,
+        state.config.session_absolute_timeout,
+        &device,
+        false,
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(org.id = %org_id, user.id = %user.id, client.id = %client.id, "client signed up online");
     Ok(NewLogin {

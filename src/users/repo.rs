@@ -139,6 +139,9 @@ pub async fn find_for_login(
         .await?)
 }
 
+/// An account's stored row, with its password hash and MFA state.
+pub type UserRow = users::Model;
+
 /// The stored row of an account (with its password hash and MFA state), for checks on the account
 /// itself.
 pub async fn find_row(

@@ -176,9 +176,10 @@ fn is_self(actor: &Actor, id: Uuid) -> bool {
 /// with the current one, through `PUT /api/v1/me/password`.
 fn check_credentials_change(actor: &Actor, target: &User, input: &UpdateUser) -> AppResult<()> {
     let password = input.password.is_some();
-    let email = input.email.as_ref().is_some_and(|e| {
-        !e.trim().eq_ignore_ascii_case(&target.email)
-    });
+    let email = input
+        .email
+        .as_ref()
+        .is_some_and(|e| !e.trim().eq_ignore_ascii_case(&target.email));
     if is_self(actor, target.id) {
         if password {
             return Err(AppError::Forbidden(

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::page::{FormState, PageResult, Shell, Viewer, render, render_status, safe_next};
 use super::session::Cookies;
 use crate::audit::{AuditContext, RequestOrigin};
+use crate::auth::mfa::SecondFactor;
 use crate::auth::{Actor, CurrentUser, Role, service};
 use crate::organizations::service::Signup;
 use crate::state::AppState;
@@ -263,6 +264,9 @@ struct LoginInput {
     email: String,
     #[serde(default)]
     password: String,
+    /// An authenticator code, or a recovery code (`xxxxx-xxxxx`).
+    #[serde(default)]
+    totp_code: String,
     #[serde(default)]
     next: String,
 }
@@ -282,10 +286,24 @@ async fn login(
         form.add_error("password", "Enter your password.");
     }
     if !form.has_errors() {
+        let code = input.totp_code.trim().to_owned();
+        // Six digits are an authenticator code; anything longer is a recovery code.
+        let second = if code.chars().filter(char::is_ascii_alphanumeric).count() > 8 {
+            SecondFactor {
+                totp_code: None,
+                recovery_code: Some(code),
+            }
+        } else {
+            SecondFactor {
+                totp_code: Some(code),
+                recovery_code: None,
+            }
+        };
         match service::login(
             &state,
             &input.email,
             SecretString::from(input.password),
+            &second,
             origin,
         )
         .await

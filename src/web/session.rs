@@ -27,7 +27,7 @@ use subtle::ConstantTimeEq;
 
 use super::page_error::PageError;
 use crate::audit::RequestOrigin;
-use crate::auth::principal::{limit_caller, resolve};
+use crate::auth::principal::{Resolved, limit_caller, resolve};
 use crate::auth::tokens;
 use crate::config::Config;
 use crate::http::client::ClientAddr;
@@ -177,9 +177,17 @@ pub async fn web_context(State(state): State<AppState>, mut req: Request, next: 
         } else {
             Ok(None)
         } {
-            Ok(Some(user)) if user.user_id().is_some() => {
+            Ok(Some(Resolved {
+                caller: user,
+                setup_only,
+            })) if user.user_id().is_some() => {
                 if let Err(e) = limit_caller(&state, &user, &req, origin).await {
                     return PageError::from(e).into_response();
+                }
+                // A session that must set up MFA first sees the account page and can log out.
+                let path = req.uri().path();
+                if setup_only && !(path.starts_with("/account") || path == "/logout") {
+                    return Redirect::to("/account").into_response();
                 }
                 identity = Some(LogIdentity {
                     org_id: user.org.0,

@@ -116,13 +116,40 @@ async fn the_account_page_changes_the_password_and_ends_sessions() {
     let web = Web::new(&app);
     let email = web.signup("Account page").await;
     let other = app.login(&email, PASSWORD).await;
-    web.get("/account").await.expect(StatusCode::OK).expect_text("Where you are signed in").expect_text("this session");
-    web.post("/account/password", &[("current_password", "wrong one here"), ("new_password", "x")]).await
-        .expect(StatusCode::UNPROCESSABLE_ENTITY)
-        .expect_text("is not your current password");
-    web.post("/account/password", &[("current_password", PASSWORD), ("new_password", NEW_PASSWORD)]).await.expect_redirect("/account");
-    assert_eq!(app.get("/api/v1/me", Some(&other)).await.status(), StatusCode::UNAUTHORIZED);
-    web.get("/account").await.expect(StatusCode::OK).expect_text("Password changed");
-    web.post("/account/sessions/end-all", &[]).await.expect_redirect("/login");
+    web.get("/account")
+        .await
+        .expect(StatusCode::OK)
+        .expect_text("Where you are signed in")
+        .expect_text("this session");
+    web.post(
+        "/account/password",
+        &[
+            ("current_password", "wrong one here"),
+            ("new_password", "x"),
+        ],
+    )
+    .await
+    .expect(StatusCode::UNPROCESSABLE_ENTITY)
+    .expect_text("is not your current password");
+    web.post(
+        "/account/password",
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", NEW_PASSWORD),
+        ],
+    )
+    .await
+    .expect_redirect("/account");
+    assert_eq!(
+        app.get("/api/v1/me", Some(&other)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    web.get("/account")
+        .await
+        .expect(StatusCode::OK)
+        .expect_text("Password changed");
+    web.post("/account/sessions/end-all", &[])
+        .await
+        .expect_redirect("/login");
     web.get("/account").await.expect_redirect("/login");
 }

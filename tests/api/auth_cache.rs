@@ -120,13 +120,16 @@ async fn revocations_reach_the_other_instance(a: TestApp, redis: String) {
     let other = a.login(&owner.email, PASSWORD).await;
     assert_eq!(b.me(&other).await, StatusCode::OK);
     let r = a
-        .patch(
-            &format!("/api/v1/users/{}", owner.user_id),
+        .request(
+            reqwest::Method::PUT,
+            "/api/v1/me/password",
             Some(&owner.token),
-            &json!({"password": "a brand new passphrase"}),
         )
-        .await;
-    expect_status(r, StatusCode::OK).await;
+        .json(&json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
     b.me_becomes(&other, StatusCode::UNAUTHORIZED, Duration::from_secs(1))
         .await;
     assert_eq!(b.me(&owner.token).await, StatusCode::OK);

@@ -26,8 +26,11 @@ async fn events(app: &TestApp, token: &str, action: &str, count: usize) -> Vec<V
     let mut found = Vec::new();
     for _ in 0..100 {
         let page = expect_status(
-            app.get(&format!("/api/v1/audit-events?action={action}&limit=200"), Some(token))
-                .await,
+            app.get(
+                &format!("/api/v1/audit-events?action={action}&limit=200"),
+                Some(token),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
@@ -41,7 +44,11 @@ async fn events(app: &TestApp, token: &str, action: &str, count: usize) -> Vec<V
 }
 
 fn retry_after(r: &Response) -> u64 {
-    r.headers()["retry-after"].to_str().unwrap().parse().unwrap()
+    r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 on_both_databases! {
@@ -218,7 +225,13 @@ async fn a_login_takes_as_long_for_an_unknown_email_as_for_a_wrong_password() {
         let app = &app;
         async move {
             let started = Instant::now();
-            let r = app.post("/api/v1/auth/login", None, &json!({"email": email, "password": "not the password"})).await;
+            let r = app
+                .post(
+                    "/api/v1/auth/login",
+                    None,
+                    &json!({"email": email, "password": "not the password"}),
+                )
+                .await;
             assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
             let took = started.elapsed();
             // A failure on a real account is audited off the response's path; let that write end so
@@ -240,26 +253,60 @@ async fn a_login_takes_as_long_for_an_unknown_email_as_for_a_wrong_password() {
     let (k, u) = (known[20], unknown[20]);
     let difference = k.abs_diff(u);
     eprintln!("login medians: wrong password {k:?}, unknown email {u:?}");
-    assert!(difference < Duration::from_millis(5), "median wrong password {k:?}, unknown email {u:?}");
+    assert!(
+        difference < Duration::from_millis(5),
+        "median wrong password {k:?}, unknown email {u:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_the_client_is_named_and_https_brings_hsts() {
     let app = TestApp::spawn_sqlite(|c| c.trusted_proxies = "127.0.0.0/8".into()).await;
-    let r = app.client.get(app.url("/health/live")).header("x-forwarded-proto", "https").send().await.unwrap();
-    assert!(r.headers()["strict-transport-security"].to_str().unwrap().contains("max-age=31536000"));
-    let r = app.client.get(app.url("/health/live")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=31536000")
+    );
+    let r = app
+        .client
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
     assert!(!r.headers().contains_key("strict-transport-security"));
     // Untrusted: the forwarded headers are ignored.
     let untrusted = TestApp::spawn_sqlite(|_| {}).await;
     let owner = untrusted.signup("Plain").await;
-    let r = untrusted.client.get(untrusted.url("/health/live")).header("x-forwarded-proto", "https").send().await.unwrap();
+    let r = untrusted
+        .client
+        .get(untrusted.url("/health/live"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
     assert!(!r.headers().contains_key("strict-transport-security"));
-    let r = untrusted.client.post(untrusted.url("/api/v1/auth/login")).header("x-forwarded-for", "1.2.3.4")
-        .json(&json!({"email": owner.email, "password": PASSWORD})).send().await.unwrap();
+    let r = untrusted
+        .client
+        .post(untrusted.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", "1.2.3.4")
+        .json(&json!({"email": owner.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     expect_status(r, StatusCode::OK).await;
     let logins = events(&untrusted, &owner.token, "auth.login", 1).await;
-    assert_eq!(logins[0]["ip"], "127.0.0.1", "a spoofed X-Forwarded-For is not believed");
+    assert_eq!(
+        logins[0]["ip"], "127.0.0.1",
+        "a spoofed X-Forwarded-For is not believed"
+    );
 }
 
 on_both_databases! {
@@ -286,6 +333,12 @@ on_both_databases! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_is_off_by_default() {
     let app = TestApp::spawn_sqlite(|_| {}).await;
-    let r = app.client.get(app.url("/api/v1/me")).header("origin", "https://app.example.com").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
     assert!(!r.headers().contains_key("access-control-allow-origin"));
 }

@@ -17,6 +17,7 @@ mod clients;
 mod conventions;
 mod dashboard;
 mod limits;
+mod mfa;
 mod operations;
 mod resilience;
 mod scheduling;

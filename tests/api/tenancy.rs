@@ -41,6 +41,10 @@ fn valid_body(method: &Method, path: &str, own: &BTreeMap<&'static str, String>)
 const RULES: &[(&str, Rule)] = &[
     ("/api/v1/users/{id}", Rule::Ids(&[("id", "user")])),
     ("/api/v1/api-keys/{id}", Rule::Ids(&[("id", "api_key")])),
+    (
+        "/api/v1/me/sessions/{id}",
+        Rule::Ids(&[("id", "login_session")]),
+    ),
     ("/api/v1/trainers/{id}", Rule::Ids(&[("id", "trainer")])),
     (
         "/api/v1/trainers/{id}/calendar-feed",
@@ -235,6 +239,15 @@ async fn a_resources(app: &TestApp, a: &Account) -> BTreeMap<&'static str, Strin
     );
     r.insert("trainer", trainer);
     r.insert("client", client);
+    let sessions = expect_status(
+        app.get("/api/v1/me/sessions", Some(&a.token)).await,
+        StatusCode::OK,
+    )
+    .await;
+    r.insert(
+        "login_session",
+        sessions["items"][0]["id"].as_str().unwrap().to_owned(),
+    );
     r
 }
 

@@ -106,8 +106,8 @@ on_both_databases! {
     async fn changing_a_password_ends_the_other_sessions(app) {
         let owner = app.signup("Studio").await;
         let other = app.login(&owner.email, PASSWORD).await;
-        let r = app.patch(&format!("/api/v1/users/{}", owner.user_id), Some(&owner.token), &json!({"password": "a brand new passphrase"})).await;
-        expect_status(r, StatusCode::OK).await;
+        let r = app.request(reqwest::Method::PUT, "/api/v1/me/password", Some(&owner.token)).json(&json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
         expect_status(app.get("/api/v1/me", Some(&owner.token)).await, StatusCode::OK).await;
         expect_problem(app.get("/api/v1/me", Some(&other)).await, StatusCode::UNAUTHORIZED).await;
         app.login(&owner.email, "a brand new passphrase").await;

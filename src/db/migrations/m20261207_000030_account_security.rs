@@ -1,6 +1,6 @@
 //! Account security: where and on what each session was opened (for the account's session list),
 //! TOTP two-factor authentication with single-use recovery codes, and an organization setting that
-//! requires it of owners and admins.
+//! requires it of owners and admins (whose sessions, until they set it up, may only do that).
 
 use sea_orm_migration::prelude::*;
 
@@ -26,14 +26,44 @@ impl MigrationTrait for Migration {
         // One column per statement: SQLite alters one at a time.
         for statement in [
             add("sessions", col("ip").string_len(45).null().to_owned()),
-            add("sessions", col("user_agent").string_len(200).null().to_owned()),
-            add("users", col("totp_secret").string_len(200).null().to_owned()),
-            add("users", col("totp_pending_secret").string_len(200).null().to_owned()),
-            add("users", col("totp_enabled_at").timestamp_with_time_zone().null().to_owned()),
-            add("users", col("totp_last_step").big_integer().null().to_owned()),
+            add(
+                "sessions",
+                col("user_agent").string_len(200).null().to_owned(),
+            ),
+            add(
+                "sessions",
+                col("mfa_setup_only")
+                    .boolean()
+                    .not_null()
+                    .default(false)
+                    .to_owned(),
+            ),
+            add(
+                "users",
+                col("totp_secret").string_len(200).null().to_owned(),
+            ),
+            add(
+                "users",
+                col("totp_pending_secret").string_len(200).null().to_owned(),
+            ),
+            add(
+                "users",
+                col("totp_enabled_at")
+                    .timestamp_with_time_zone()
+                    .null()
+                    .to_owned(),
+            ),
+            add(
+                "users",
+                col("totp_last_step").big_integer().null().to_owned(),
+            ),
             add(
                 "organizations",
-                col("require_mfa").boolean().not_null().default(false).to_owned(),
+                col("require_mfa")
+                    .boolean()
+                    .not_null()
+                    .default(false)
+                    .to_owned(),
             ),
         ] {
             manager.alter_table(statement).await?;

@@ -124,7 +124,12 @@ pub async fn check_in_session(
     Ok(Json(
         state
             .guard
-            .checking_code(id, actor.audit.ip.as_deref(), input.code.is_some(), check_in)
+            .checking_code(
+                id,
+                actor.audit.ip.as_deref(),
+                input.code.is_some(),
+                check_in,
+            )
             .await?,
     ))
 }
