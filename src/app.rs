@@ -16,6 +16,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use utoipa::OpenApi as _;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -167,6 +168,7 @@ pub fn build_router(state: AppState) -> Router {
             crate::dashboard::cache::forget_after_writes,
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(config.request_body_timeout))
         .layer(from_fn(observe::problems))
         .layer(CompressionLayer::new())
         .layer(cors)

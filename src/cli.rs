@@ -226,28 +226,10 @@ pub async fn serve_until(
         state.db.clone(),
         state.config.idempotency_ttl,
     )));
+    let header_read_timeout = state.config.header_read_timeout;
     let app = build_router(state);
-    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        signal.await;
-        tracing::info!("shutting down: no new connections, finishing requests in flight");
-        let _ = stopping_tx.send(true);
-    });
-    let deadline = async move {
-        let _ = stopping_rx.wait_for(|s| *s).await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        r = server => r.map_err(Into::into),
-        () = deadline => {
-            tracing::warn!("requests still running after the shutdown grace period; exiting anyway");
-            Ok(())
-        }
-    }
+    crate::http::server::serve(listener, app, header_read_timeout, signal, grace).await;
+    Ok(())
 }
 
 /// Aborts a background task when dropped.

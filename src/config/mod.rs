@@ -75,6 +75,13 @@ pub struct Config {
     /// how long a change made elsewhere without Redis (the shell) takes. `0s` turns the cache off.
     #[serde(with = "humantime_serde")]
     pub auth_cache_ttl: Duration,
+    /// A connection that has not sent a whole request head this long after it opened or after its
+    /// last answer (a slow or silent client, or an idle keep-alive connection) is closed.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// A request body that sends nothing for this long is cut off (408).
+    #[serde(with = "humantime_serde")]
+    pub request_body_timeout: Duration,
     /// A request still running after this long is answered with 503.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
@@ -141,6 +148,8 @@ impl Default for Config {
             session_idle_timeout: Duration::from_secs(14 * 24 * 3600),
             session_absolute_timeout: Duration::from_secs(30 * 24 * 3600),
             auth_cache_ttl: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(15),
+            request_body_timeout: Duration::from_secs(15),
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             shutdown_grace: Duration::from_secs(20),
@@ -286,6 +295,11 @@ impl Config {
             return Err(ConfigError(
                 "session_idle_timeout and session_absolute_timeout: must be longer than zero"
                     .into(),
+            ));
+        }
+        if self.header_read_timeout.is_zero() || self.request_body_timeout.is_zero() {
+            return Err(ConfigError(
+                "header_read_timeout and request_body_timeout: must be longer than zero".into(),
             ));
         }
         if self.request_timeout.is_zero() {

@@ -11,6 +11,7 @@ pub mod observe;
 pub mod openapi;
 pub mod pagination;
 pub mod query;
+pub mod server;
 mod validate_impls;
 
 pub use concurrency::IfMatch;

@@ -342,3 +342,73 @@ async fn cors_is_off_by_default() {
         .unwrap();
     assert!(!r.headers().contains_key("access-control-allow-origin"));
 }
+
+/// Reads until the peer closes the connection (end of file or reset), at most `within`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_silent_and_idle_connections_are_closed_and_do_not_crowd_others_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_sqlite(|c| c.header_read_timeout = Duration::from_millis(800)).await;
+    // Three hundred connections: half send part of a request head and stop, half send nothing.
+    let mut held = Vec::new();
+    for i in 0..300 {
+        let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        if i % 2 == 0 {
+            s.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .await
+                .unwrap();
+        }
+        held.push(s);
+    }
+    // Everyone else is served meanwhile.
+    let started = Instant::now();
+    expect_status(app.get("/health/live", None).await, StatusCode::OK).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // Each of them is closed once the timeout has passed.
+    let mut open = 0;
+    for s in &mut held {
+        if !closed_within(s, Duration::from_millis(2500)).await {
+            open += 1;
+        }
+    }
+    assert_eq!(open, 0, "{open} slow connections still open");
+    // A keep-alive connection left idle after its answer is closed as well.
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).await.unwrap();
+    assert!(
+        std::str::from_utf8(&buf[..n])
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
+    );
+    let idle_since = Instant::now();
+    assert!(
+        closed_within(&mut s, Duration::from_secs(3)).await,
+        "idle keep-alive connection stayed open"
+    );
+    assert!(
+        idle_since.elapsed() >= Duration::from_millis(700),
+        "closed too early: {:?}",
+        idle_since.elapsed()
+    );
+}
