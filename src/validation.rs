@@ -306,3 +306,75 @@ mod tests {
         assert_eq!(prefix_upper_bound(""), None);
     }
 }
+
+/// The years a date or time may fall in: wide enough for any birth date and any booking, narrow
+/// enough that every database stores and orders it the same way (PostgreSQL refuses years before
+/// 4713 BC; SQLite keeps a year over 9999 as text that sorts wrong).
+pub const YEARS: std::ops::RangeInclusive<i64> = 1900..=2200;
+
+/// When `s` is a whole ISO 8601 date or date-time (`2026-12-07`, `2026-12-07T10:00:00Z`, also
+/// with a sign or more than four year digits) whose year lies outside [`YEARS`], the message to
+/// give; `None` for anything else (other text, or a date in range).
+pub fn date_out_of_range(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let (negative, rest) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        Some(b'+') => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let tail = &rest[digits..];
+    let shaped = digits >= 4
+        && tail.len() >= 6
+        && tail[0] == b'-'
+        && tail[1..3].iter().all(u8::is_ascii_digit)
+        && tail[3] == b'-'
+        && tail[4..6].iter().all(u8::is_ascii_digit)
+        && (tail.len() == 6 || (matches!(tail[6], b'T' | b't' | b' ') && tail.len() > 7));
+    if !shaped {
+        return None;
+    }
+    let year: i64 = std::str::from_utf8(&rest[..digits])
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(i64::MAX);
+    let year = if negative { -year } else { year };
+    (!YEARS.contains(&year)).then(|| {
+        format!(
+            "the year must be between {} and {}",
+            YEARS.start(),
+            YEARS.end()
+        )
+    })
+}
+
+#[cfg(test)]
+mod year_tests {
+    use super::date_out_of_range;
+
+    #[test]
+    fn dates_outside_the_sane_years_are_named_and_other_text_is_left_alone() {
+        for bad in [
+            "-9999-01-01",
+            "+99999-01-01T00:00:00Z",
+            "1899-12-31",
+            "2201-01-01T10:00:00+02:00",
+            "0000-01-01",
+        ] {
+            assert!(date_out_of_range(bad).is_some(), "{bad}");
+        }
+        for fine in [
+            "2026-12-07",
+            "2026-12-07T10:00:00Z",
+            "1900-01-01",
+            "2200-12-31",
+            "Met on 1850-01-01",
+            "12345",
+            "1899",
+            "-9999",
+            "",
+        ] {
+            assert!(date_out_of_range(fine).is_none(), "{fine}");
+        }
+    }
+}

@@ -5,6 +5,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldErrors};
+use crate::validation::date_out_of_range;
 
 /// Like `axum::extract::Query`, with problem+json rejections naming the parameter.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,17 +20,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// Parses a query string into `T`, naming the offending parameter on failure. A NUL character in
-/// any parameter is refused first (422, every such parameter named): no text column of PostgreSQL
-/// can hold one, and no search or filter needs one.
+/// any parameter, and a date whose year is outside `validation::YEARS`, are refused first (422,
+/// every such parameter named): no text column of PostgreSQL can hold a NUL, and no search or filter
+/// needs one; no database orders such years the same way.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
-    let mut nul = FieldErrors::new();
+    let mut refused = FieldErrors::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         let field = name.replace('\0', "\\0");
-        if (name.contains('\0') || value.contains('\0')) && !nul.has(&field) {
-            nul.add(field, "must not contain NUL characters");
+        if refused.has(&field) {
+            continue;
+        }
+        if name.contains('\0') || value.contains('\0') {
+            refused.add(field, "must not contain NUL characters");
+        } else if let Some(message) = date_out_of_range(&value) {
+            refused.add(field, message);
         }
     }
-    nul.into_result(())?;
+    refused.into_result(())?;
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
         let path = e.path().to_string();

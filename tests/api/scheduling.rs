@@ -523,3 +523,65 @@ on_both_databases! {
         assert!(done["checked_in_at"].is_string(), "{done}");
     }
 }
+
+on_both_databases! {
+    async fn a_trainer_sees_other_trainers_sessions_at_a_location_only_as_busy(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let me = app.add_user(&s.owner, "trainer").await;
+        let mine = expect_status(app.post("/api/v1/trainers", Some(tok), &json!({"first_name": "Mia", "last_name": "Mine", "user_id": me.user_id})).await, StatusCode::CREATED).await;
+        let mine = mine["id"].as_str().unwrap().to_owned();
+        let hall = expect_status(app.post("/api/v1/locations", Some(tok), &json!({"name": "Hall", "timezone": "Europe/Berlin"})).await, StatusCode::CREATED).await;
+        let hall = hall["id"].as_str().unwrap().to_owned();
+        let book = |trainer: String, client: String, h: u32| {
+            let body = json!({"trainer_id": trainer, "client_id": client, "starts_at": at(3, h, 0), "ends_at": at(3, h + 1, 0), "location_id": hall});
+            let app = &app;
+            async move { app.post("/api/v1/sessions", Some(tok), &body).await }
+        };
+        let theirs = expect_status(book(s.trainer_id.clone(), s.client_id.clone(), 9).await, StatusCode::CREATED).await;
+        expect_status(book(mine.clone(), s.other_client_id.clone(), 11).await, StatusCode::CREATED).await;
+        let date = at(3, 9, 0)[..10].to_owned();
+        let agenda = expect_status(app.get(&format!("/api/v1/agenda?location_id={hall}&date={date}"), Some(&me.token)).await, StatusCode::OK).await;
+        let items = agenda["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "{agenda}");
+        let other = items.iter().find(|i| i["id"] == theirs["id"]).unwrap();
+        assert_eq!(other["busy"], true);
+        assert!(other["client_id"].is_null(), "{other}");
+        assert_eq!(other["title"], "busy");
+        let own = items.iter().find(|i| i["trainer_id"] == mine.as_str()).unwrap();
+        assert_eq!(own["busy"], false);
+        assert_eq!(own["client_id"], s.other_client_id.as_str());
+        // Staff see everything.
+        let staff_view = expect_status(app.get(&format!("/api/v1/agenda?location_id={hall}&date={date}"), Some(tok)).await, StatusCode::OK).await;
+        assert!(staff_view["items"].as_array().unwrap().iter().all(|i| i["busy"] == false && !i["client_id"].is_null()));
+        // The calendar page names no client of another trainer either.
+        let theirs_client = expect_status(app.get(&format!("/api/v1/clients/{}", s.client_id), Some(tok)).await, StatusCode::OK).await;
+        let web = crate::web::client::Web::new(&app);
+        web.login(&me.email).await;
+        let page = web.get(&format!("/app/calendar?location_id={hall}&date={date}")).await;
+        page.expect(StatusCode::OK).expect_text("Busy");
+        let name = format!("{} {}", theirs_client["first_name"].as_str().unwrap(), theirs_client["last_name"].as_str().unwrap());
+        assert!(!page.body.contains(&name), "{name} shown to another trainer");
+        assert!(!page.body.contains(theirs["id"].as_str().unwrap()), "no link to the session");
+    }
+}
+
+on_both_databases! {
+    async fn dates_outside_the_sane_years_are_422_naming_the_field(app) {
+        let s = studio(&app).await;
+        let tok = &s.owner.token;
+        let p = expect_problem(app.get(&format!("/api/v1/agenda?trainer_id={}&date=-9999-01-01", s.trainer_id), Some(tok)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["date"].is_array(), "{p}");
+        let p = expect_problem(app.get("/api/v1/sessions?from=%2B99999-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", Some(tok)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["from"].is_array(), "{p}");
+        let body = json!({"trainer_id": s.trainer_id, "client_id": s.client_id, "starts_at": "+99999-01-01T09:00:00Z", "ends_at": "-9999-01-01T10:00:00Z"});
+        let p = expect_problem(app.post("/api/v1/sessions", Some(tok), &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["starts_at"].is_array() && p["errors"]["ends_at"].is_array(), "{p}");
+        let p = expect_problem(app.post("/api/v1/clients", Some(tok), &json!({"first_name": "A", "last_name": "B", "date_of_birth": "1850-01-01"})).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["date_of_birth"].is_array(), "{p}");
+        // Pages too.
+        let web = crate::web::client::Web::new(&app);
+        web.login(&s.owner.email).await;
+        web.get("/app/calendar?date=-9999-01-01").await.expect(StatusCode::UNPROCESSABLE_ENTITY).expect_text("date");
+    }
+}

@@ -56,6 +56,20 @@ pub struct AgendaItem {
     pub location_id: Option<Uuid>,
     /// Status.
     pub status: String,
+    /// Another trainer's session, shown to a trainer only as busy time: no client, no kind.
+    pub busy: bool,
+}
+
+impl AgendaItem {
+    /// What a trainer may see of another trainer's session: that the time is taken.
+    pub fn as_busy(self) -> Self {
+        Self {
+            title: "busy".into(),
+            client_id: None,
+            busy: true,
+            ..self
+        }
+    }
 }
 
 /// An agenda.

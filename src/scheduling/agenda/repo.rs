@@ -51,6 +51,7 @@ pub async fn items(
             client_id: Some(s.client_id),
             location_id: s.location_id,
             status: s.status,
+            busy: false,
         })
         .collect();
     use classes::Column as C;
@@ -80,6 +81,7 @@ pub async fn items(
                 client_id: None,
                 location_id: c.location_id,
                 status: c.status,
+                busy: false,
             }),
     );
     out.sort_by_key(|i| (i.starts_at, i.id));

@@ -61,11 +61,25 @@ pub async fn agenda(
             .unwrap_or(chrono_tz::UTC),
     };
     let (_, _, from, to) = period(tz, p.date, p.view.unwrap_or_default());
+    let mut items = repo::items(db, scope.org, trainer, p.location_id, from, to).await?;
+    // A trainer sees a location's classes, and of other trainers' sessions only that they are busy.
+    if let Who::Trainer(me) = scope.who {
+        items = items
+            .into_iter()
+            .map(|i| {
+                if i.kind == "session" && i.trainer_id != me {
+                    i.as_busy()
+                } else {
+                    i
+                }
+            })
+            .collect();
+    }
     Ok(Agenda {
         timezone: tz.name().to_owned(),
         from,
         to,
-        items: repo::items(db, scope.org, trainer, p.location_id, from, to).await?,
+        items,
     })
 }
 

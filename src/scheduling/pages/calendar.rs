@@ -61,6 +61,8 @@ pub(super) fn item_view(i: &AgendaItem, names: &Names, fmt: &Fmt) -> ItemView {
     ItemView {
         href: if is_class {
             format!("/app/classes/{}", i.id)
+        } else if i.busy {
+            String::new()
         } else {
             format!("/app/sessions/{}", i.id)
         },
@@ -69,6 +71,8 @@ pub(super) fn item_view(i: &AgendaItem, names: &Names, fmt: &Fmt) -> ItemView {
         end: fmt.time(&i.ends_at),
         title: if is_class {
             i.title.clone()
+        } else if i.busy {
+            "Busy".to_owned()
         } else {
             format!("{} session", label(&i.title))
         },
