@@ -170,7 +170,9 @@ impl RequestLimits {
         client: Option<ClientAddr>,
     ) -> Result<(), AppError> {
         match (classify(method, path), client) {
-            (Some(class), Some(client)) => self.by_address(class, client.ip).await,
+            (Some(class), Some(client)) if self.rule(class).is_on() => {
+                self.by_address(class, client.ip).await
+            }
             _ => Ok(()),
         }
     }

@@ -358,14 +358,15 @@ impl IntoResponse for PageError {
                     AppError::NotFound => "There is nothing here, or it is not yours to see.".to_owned(),
                     AppError::Forbidden(_) => "Your role does not allow this.".to_owned(),
                     // A page's own forms show their errors beside the fields; this is for what
-                    // came in the address (a query parameter), so name each one here.
+                    // came in the address (a query parameter) or was refused before the page saw
+                    // the form (a date out of range), so name each one here.
                     AppError::Validation(errors) => {
                         let each: Vec<String> = errors
                             .0
                             .iter()
                             .map(|(field, messages)| format!("{field}: {}", messages.join(", ")))
                             .collect();
-                        format!("Please check the address. {}.", each.join("; "))
+                        format!("Please check what you sent. {}.", each.join("; "))
                     }
                     other => other.to_problem().detail.unwrap_or_default(),
                 };

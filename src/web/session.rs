@@ -30,9 +30,11 @@ use crate::audit::RequestOrigin;
 use crate::auth::principal::{Resolved, limit_caller, resolve};
 use crate::auth::tokens;
 use crate::config::Config;
+use crate::error::{AppError, FieldErrors};
 use crate::http::client::ClientAddr;
 use crate::http::observe::LogIdentity;
 use crate::state::AppState;
+use crate::validation::date_out_of_range;
 
 /// Largest form body read for the CSRF check (the CSV import form carries up to 10 MiB).
 pub const MAX_FORM_BYTES: usize = 11 * 1024 * 1024;
@@ -224,6 +226,9 @@ pub async fn web_context(State(state): State<AppState>, mut req: Request, next: 
             tracing::info!("form refused: missing or wrong CSRF token, or a cross-site request");
             return PageError::Csrf.into_response();
         }
+        if let Err(e) = dates_in_range(&parts.headers, &bytes) {
+            return PageError::from(e).into_response();
+        }
         req = Request::from_parts(parts, Body::from(bytes));
     }
 
@@ -288,6 +293,27 @@ async fn token_matches(headers: &HeaderMap, body: &Bytes, expected: &str) -> boo
         None
     };
     sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+/// A form field holding a date whose year is outside `validation::YEARS` is refused (422, every
+/// such field named), as the API refuses it, before any page reads the form.
+fn dates_in_range(headers: &HeaderMap, body: &Bytes) -> Result<(), AppError> {
+    let urlencoded = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if !urlencoded {
+        return Ok(());
+    }
+    let mut errors = FieldErrors::new();
+    for (name, value) in form_urlencoded::parse(body) {
+        if let Some(message) = date_out_of_range(&value)
+            && !errors.has(&name)
+        {
+            errors.add(name, message);
+        }
+    }
+    errors.into_result(())
 }
 
 async fn multipart_token(content_type: &str, body: Bytes) -> Option<String> {

@@ -583,5 +583,9 @@ on_both_databases! {
         let web = crate::web::client::Web::new(&app);
         web.login(&s.owner.email).await;
         web.get("/app/calendar?date=-9999-01-01").await.expect(StatusCode::UNPROCESSABLE_ENTITY).expect_text("date");
+        web.get("/app/clients/new").await.expect(StatusCode::OK);
+        web.post("/app/clients/new", &[("first_name", "A"), ("last_name", "B"), ("date_of_birth", "1850-01-01")]).await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY)
+            .expect_text("date_of_birth: the year must be between 1900 and 2200");
     }
 }
