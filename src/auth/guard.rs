@@ -223,11 +223,13 @@ mod tests {
     use super::*;
 
     fn guard() -> Guard {
-        let mut config = Config::default();
-        config.lockout_account_address_failures = 3;
-        config.lockout_address_failures = 5;
-        config.lockout_account_failures = 6;
-        config.check_in_code_failures = 2;
+        let config = Config {
+            lockout_account_address_failures: 3,
+            lockout_address_failures: 5,
+            lockout_account_failures: 6,
+            check_in_code_failures: 2,
+            ..Config::default()
+        };
         Guard::new(Limits::in_memory(), &config)
     }
 

@@ -309,6 +309,28 @@ fn object_shape<T: utoipa::PartialSchema>() -> Option<(Vec<String>, Vec<String>)
     }
 }
 
+/// Names every string under `path` that is a date with a year outside `validation::YEARS`.
+fn out_of_range_dates(path: &str, value: &Value, errors: &mut FieldErrors) {
+    match value {
+        Value::String(s) => {
+            if let Some(message) = crate::validation::date_out_of_range(s) {
+                errors.add(path, message);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                out_of_range_dates(&format!("{path}[{i}]"), item, errors);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                out_of_range_dates(&format!("{path}.{key}"), item, errors);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,27 +428,5 @@ mod tests {
     #[test]
     fn a_non_object_body_is_rejected() {
         assert!(errors_of("[1,2]").has("body"));
-    }
-}
-
-/// Names every string under `path` that is a date with a year outside `validation::YEARS`.
-fn out_of_range_dates(path: &str, value: &Value, errors: &mut FieldErrors) {
-    match value {
-        Value::String(s) => {
-            if let Some(message) = crate::validation::date_out_of_range(s) {
-                errors.add(path, message);
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                out_of_range_dates(&format!("{path}[{i}]"), item, errors);
-            }
-        }
-        Value::Object(map) => {
-            for (key, item) in map {
-                out_of_range_dates(&format!("{path}.{key}"), item, errors);
-            }
-        }
-        _ => {}
     }
 }
