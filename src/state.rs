@@ -45,6 +45,7 @@ impl AppState {
     /// Builds the state: prepares the (lazy) Redis connection when configured and installs the
     /// metrics recorder.
     pub async fn new(db: Db, config: Config) -> anyhow::Result<Self> {
+        crate::db::sealed::keys::register(&db).await?;
         let redis = match &config.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.expose_secret())?;

@@ -58,6 +58,11 @@ pub struct Config {
     /// Redis, for shared rate limits and caches when several instances run. Optional.
     #[serde(serialize_with = "serialize_opt_secret", default)]
     pub redis_url: Option<SecretString>,
+    /// The keys that seal the sensitive fields at rest (`crate::db::sealed`): base64 keys of 32
+    /// bytes separated by commas or new lines, the first sealing, every one opening. Unset: a key
+    /// kept in `data/fitnesscrm.key`, created on first start.
+    #[serde(serialize_with = "serialize_opt_secret", default)]
+    pub data_keys: Option<SecretString>,
     /// `auto`, `pretty` or `json`.
     pub log_format: LogFormat,
     /// A tracing filter directive such as `info` or `fitnesscrm=debug,info`.
@@ -142,6 +147,7 @@ impl Default for Config {
             database_idle_in_transaction_timeout: Duration::from_secs(60),
             migrate_on_start: true,
             redis_url: None,
+            data_keys: None,
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             signup_enabled: true,
@@ -176,9 +182,10 @@ impl Default for Config {
 pub struct ConfigError(pub String);
 
 /// Settings that hold secrets and may therefore also be read from `<VAR>_FILE`.
-const SECRET_SETTINGS: [(&str, &str); 3] = [
+const SECRET_SETTINGS: [(&str, &str); 4] = [
     ("database_url", "DATABASE_URL"),
     ("redis_url", "REDIS_URL"),
+    ("data_keys", "FITNESSCRM_DATA_KEYS"),
     ("metrics_token", "FITNESSCRM_METRICS_TOKEN"),
 ];
 

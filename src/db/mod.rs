@@ -5,6 +5,7 @@ pub mod changes;
 pub mod entities;
 pub mod migrations;
 pub mod paging;
+pub mod sealed;
 pub mod versioned;
 pub mod write;
 
@@ -100,6 +101,10 @@ async fn sqlite_plans_are_stable(conn: &DatabaseConnection) -> Result<bool, DbEr
 impl Db {
     /// Connects a pool to the configured database, creating the SQLite directory when needed.
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        sealed::install(sealed::Keyring::load(
+            config.data_keys.as_ref(),
+            config.database_url.expose_secret(),
+        )?);
         Self::connect_with(
             config.database_url.expose_secret(),
             config.database_max_connections,

@@ -16,7 +16,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use utoipa::openapi::RefOr;
@@ -61,7 +61,15 @@ where
             .unwrap_or("");
         let json = is_json(content_type);
         // A body known to be empty may come without a Content-Type; anything else must say JSON.
-        let maybe_empty = axum::body::HttpBody::size_hint(req.body()).upper() == Some(0);
+        // HTTP/1.1 says it in the head: no length and no chunked transfer is no body (the body
+        // itself, wrapped by the read timeout, no longer knows its size).
+        let headers = req.headers();
+        let declared_empty = match headers.get(CONTENT_LENGTH) {
+            Some(length) => length.as_bytes() == b"0",
+            None => !headers.contains_key(TRANSFER_ENCODING),
+        };
+        let maybe_empty =
+            declared_empty || axum::body::HttpBody::size_hint(req.body()).upper() == Some(0);
         if !json && !maybe_empty {
             return Err(AppError::UnsupportedMediaType(
                 "Send the body as Content-Type: application/json.".into(),
@@ -178,7 +186,8 @@ pub fn parse<T: DeserializeOwned + utoipa::PartialSchema>(bytes: &[u8]) -> Resul
     for _ in 0..=object.len() {
         match serde_path_to_error::deserialize::<_, T>(Value::Object(object.clone())) {
             Ok(v) if errors.is_empty() => return Ok(v),
-            Ok(_) => break,
+            // Only the dates out of range: the body's own rules still run on the rest.
+            Ok(v) => return Err(Invalid::Fields(errors, Some(v))),
             Err(e) => {
                 let path = e.path().to_string();
                 let message = clean_message(&e.inner().to_string());

@@ -436,7 +436,7 @@ on_both_databases! {
                 let mut argv = vec!["audit".to_owned(), "verify".to_owned()];
                 argv.extend(args);
                 let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-                crate::cli::run(&[("DATABASE_URL", url.as_str()), ("FITNESSCRM_LOG_LEVEL", "warn")], &argv, None)
+                crate::cli::run(&[("DATABASE_URL", url.as_str()), ("FITNESSCRM_LOG_LEVEL", "warn"), ("FITNESSCRM_DATA_KEYS", crate::helpers::TEST_DATA_KEY)], &argv, None)
             })
         };
         let (code, out, err) = verify(vec![]).await.unwrap();
@@ -462,7 +462,7 @@ on_both_databases! {
         let run = move |args: &'static [&'static str], stdin: Option<&'static str>| {
             let url = url.clone();
             tokio::task::spawn_blocking(move || {
-                crate::cli::run(&[("DATABASE_URL", url.as_str()), ("FITNESSCRM_LOG_LEVEL", "warn")], args, stdin)
+                crate::cli::run(&[("DATABASE_URL", url.as_str()), ("FITNESSCRM_LOG_LEVEL", "warn"), ("FITNESSCRM_DATA_KEYS", crate::helpers::TEST_DATA_KEY)], args, stdin)
             })
         };
         let (code, _, err) = run(&["user", "create-owner", "--organization", "Shell Gym", "--name", "Sam Shell",

@@ -72,6 +72,9 @@ on_both_databases! {
         assert!(p["errors"]["status"].is_array(), "{p}");
         let r = app.post("/api/v1/clients", Some(&owner.token), &json!({"first_name": "A", "last_name": "B", "date_of_birth": "2999-01-01"})).await;
         let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(p["errors"]["date_of_birth"][0].as_str().unwrap().contains("between 1900 and 2200"), "{p}");
+        let r = app.post("/api/v1/clients", Some(&owner.token), &json!({"first_name": "A", "last_name": "B", "date_of_birth": "2199-01-01"})).await;
+        let p = expect_problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert!(p["errors"]["date_of_birth"][0].as_str().unwrap().contains("past"), "{p}");
     }
 }

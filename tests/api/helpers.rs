@@ -81,8 +81,12 @@ pub fn test_config(database_url: &str) -> Config {
     config.database_url = SecretString::from(database_url.to_owned());
     config.database_max_connections = 8;
     config.log_level = "warn".into();
+    config.data_keys = Some(SecretString::from(TEST_DATA_KEY));
     config
 }
+
+/// The data key of every test app (a process has one keyring: every app in it must agree).
+pub const TEST_DATA_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// Serves the app on a database handle from a free loopback port until the task is aborted.
 pub async fn serve(db: Db, config: Config) -> (SocketAddr, tokio::task::JoinHandle<()>) {

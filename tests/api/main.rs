@@ -21,6 +21,7 @@ mod mfa;
 mod operations;
 mod resilience;
 mod scheduling;
+mod sealed;
 mod seed;
 mod tenancy;
 mod trainers;

@@ -131,7 +131,8 @@ pub async fn confirm(state: &AppState, actor: &Actor, code: &str) -> AppResult<R
             "start the setup first (POST /api/v1/me/mfa/totp)",
         ));
     };
-    let Some(step) = matching_step(pending, &row.email, code)? else {
+    let pending = repo::open_secret(&repo::PENDING, user_id, pending)?;
+    let Some(step) = matching_step(&pending, &row.email, code)? else {
         return Err(AppError::field(
             "code",
             "is not the current code of your authenticator app",
@@ -140,7 +141,7 @@ pub async fn confirm(state: &AppState, actor: &Actor, code: &str) -> AppResult<R
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
     let txn = state.db.begin_write().await?;
-    repo::enable(&txn, org, user_id, pending, step).await?;
+    repo::enable(&txn, org, user_id, &pending, step).await?;
     repo::replace_recovery_codes(&txn, org, user_id, &hashes).await?;
     repo::release_sessions(&txn, org, user_id).await?;
     audit::record(
@@ -214,7 +215,8 @@ pub async fn check_login(
     let org = OrgId(row.organization_id);
     let used = match (&offered.totp_code, &offered.recovery_code) {
         (Some(code), _) if !code.trim().is_empty() => {
-            match matching_step(secret, &row.email, code)? {
+            let secret = repo::open_secret(&repo::ACTIVE, row.id, secret)?;
+            match matching_step(&secret, &row.email, code)? {
                 Some(step) => repo::use_step(txn, org, row.id, step).await?,
                 None => false,
             }

@@ -4,15 +4,28 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter,
     QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::db::entities::{mfa_recovery_codes, sessions, users};
+use crate::db::sealed::{self, SealedColumn};
 use crate::db::{new_id, now};
 use crate::error::AppResult;
 use crate::organizations::OrgId;
+
+/// The two sealed TOTP columns of `users` ([`crate::db::sealed`]).
+pub use sealed::{USERS_TOTP_PENDING_SECRET as PENDING, USERS_TOTP_SECRET as ACTIVE};
+
+/// A secret read from `column` (`PENDING` or `ACTIVE`) of the account `user_id`, opened.
+pub fn open_secret(column: &SealedColumn, user_id: Uuid, stored: &str) -> AppResult<String> {
+    Ok(sealed::open(column, &user_id, stored.to_owned()).map_err(DbErr::from)?)
+}
+
+fn seal_secret(column: &SealedColumn, user_id: Uuid, secret: &str) -> Result<String, DbErr> {
+    Ok(sealed::seal(column, &user_id, secret)?)
+}
 
 /// Keeps a secret waiting for its first code.
 pub async fn set_pending(
@@ -22,7 +35,10 @@ pub async fn set_pending(
     secret: &str,
 ) -> AppResult<()> {
     users::Entity::update_many()
-        .col_expr(users::Column::TotpPendingSecret, Expr::value(secret))
+        .col_expr(
+            users::Column::TotpPendingSecret,
+            Expr::value(seal_secret(&PENDING, user_id, secret)?),
+        )
         .filter(users::Column::Id.eq(user_id))
         .filter(users::Column::OrganizationId.eq(org.0))
         .exec(db)
@@ -39,7 +55,10 @@ pub async fn enable(
     step: i64,
 ) -> AppResult<()> {
     users::Entity::update_many()
-        .col_expr(users::Column::TotpSecret, Expr::value(secret))
+        .col_expr(
+            users::Column::TotpSecret,
+            Expr::value(seal_secret(&ACTIVE, user_id, secret)?),
+        )
         .col_expr(
             users::Column::TotpPendingSecret,
             Expr::value(Option::<String>::None),

@@ -4,35 +4,41 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::super::access::ClientScope;
+use super::super::repo::{EMERGENCY_NAME, EMERGENCY_PHONE, MEDICAL_NOTES, opened};
 use super::model::{ExistingClient, ImportItem, ImportReport, Snapshot};
 use crate::db::entities::{clients, import_items, imports};
 use crate::db::now;
+use crate::db::sealed;
 use crate::error::AppResult;
 use crate::organizations::OrgId;
 
-impl From<&clients::Model> for Snapshot {
-    fn from(m: &clients::Model) -> Self {
-        Self {
-            first_name: m.first_name.clone(),
-            last_name: m.last_name.clone(),
-            email: m.email.clone(),
-            phone: m.phone.clone(),
-            date_of_birth: m.date_of_birth,
-            status: m.status.clone(),
-            source: m.source.clone(),
-            tags: serde_json::from_str(&m.tags).unwrap_or_default(),
-            goals: m.goals.clone(),
-            medical_notes: m.medical_notes.clone(),
-            emergency_contact_name: m.emergency_contact_name.clone(),
-            emergency_contact_phone: m.emergency_contact_phone.clone(),
-            consent_email: m.consent_email,
-            consent_sms: m.consent_sms,
-        }
-    }
+/// The snapshot of a client's row, its sealed fields opened.
+fn snapshot(m: &clients::Model) -> AppResult<Snapshot> {
+    Ok(Snapshot {
+        first_name: m.first_name.clone(),
+        last_name: m.last_name.clone(),
+        email: m.email.clone(),
+        phone: m.phone.clone(),
+        date_of_birth: m.date_of_birth,
+        status: m.status.clone(),
+        source: m.source.clone(),
+        tags: serde_json::from_str(&m.tags).unwrap_or_default(),
+        goals: m.goals.clone(),
+        medical_notes: opened(&MEDICAL_NOTES, m.id, m.medical_notes.clone())?,
+        emergency_contact_name: opened(&EMERGENCY_NAME, m.id, m.emergency_contact_name.clone())?,
+        emergency_contact_phone: opened(&EMERGENCY_PHONE, m.id, m.emergency_contact_phone.clone())?,
+        consent_email: m.consent_email,
+        consent_sms: m.consent_sms,
+    })
+}
+
+/// The row key of an import item in the associated data of its sealed snapshot.
+fn item_row(import: Uuid, client: Uuid) -> String {
+    format!("{import}/{client}")
 }
 
 /// The organization's clients with these emails (normalised), by email.
@@ -54,7 +60,7 @@ pub async fn existing_by_email(
                     id: m.id,
                     version: m.version,
                     status: m.status.clone(),
-                    snapshot: Snapshot::from(&m),
+                    snapshot: snapshot(&m)?,
                 };
                 found.insert(e, existing);
             }
@@ -93,16 +99,24 @@ pub async fn insert_items(
     import: Uuid,
     items: Vec<ImportItem>,
 ) -> AppResult<()> {
-    let rows: Vec<import_items::ActiveModel> = items
+    let rows = items
         .into_iter()
-        .map(|i| import_items::ActiveModel {
-            import_id: Set(import),
-            client_id: Set(i.client_id),
-            action: Set(i.action),
-            previous: Set(i.previous),
-            version_after: Set(i.version_after),
+        .map(|i| {
+            let previous = sealed::seal_opt(
+                &sealed::IMPORT_ITEMS_PREVIOUS,
+                &item_row(import, i.client_id),
+                i.previous.as_deref(),
+            )
+            .map_err(DbErr::from)?;
+            Ok(import_items::ActiveModel {
+                import_id: Set(import),
+                client_id: Set(i.client_id),
+                action: Set(i.action),
+                previous: Set(previous),
+                version_after: Set(i.version_after),
+            })
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     for part in rows.chunks(500) {
         import_items::Entity::insert_many(part.to_vec())
             .exec_without_returning(db)
@@ -123,18 +137,26 @@ pub async fn is_open(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppResu
 
 /// The clients an import created or changed.
 pub async fn items_of(db: &impl ConnectionTrait, import: Uuid) -> AppResult<Vec<ImportItem>> {
-    Ok(import_items::Entity::find()
+    import_items::Entity::find()
         .filter(import_items::Column::ImportId.eq(import))
         .all(db)
         .await?
         .into_iter()
-        .map(|i| ImportItem {
-            client_id: i.client_id,
-            action: i.action,
-            previous: i.previous,
-            version_after: i.version_after,
+        .map(|i| {
+            let previous = sealed::open_opt(
+                &sealed::IMPORT_ITEMS_PREVIOUS,
+                &item_row(import, i.client_id),
+                i.previous,
+            )
+            .map_err(DbErr::from)?;
+            Ok(ImportItem {
+                client_id: i.client_id,
+                action: i.action,
+                previous,
+                version_after: i.version_after,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The current versions of the organization's clients among `ids`.

@@ -18,6 +18,7 @@ pub use notes::consents;
 pub use rows::{
     ClientPageRequest, SORT_FIELDS, by_ids, ensure_visible, find_row, get, id_by_user, visible,
 };
+pub(crate) use rows::{EMERGENCY_NAME, EMERGENCY_PHONE, MEDICAL_NOTES, opened};
 pub use update::{assign, delete, set_status_unchecked, unassign, update};
 pub use write::{insert, insert_in_chunks, insert_many};
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
@@ -15,17 +15,23 @@ use crate::db::entities::{
     training_sessions,
 };
 use crate::db::new_id;
+use crate::db::sealed;
 use crate::error::{AppError, AppResult};
 
-fn to_note(m: client_notes::Model) -> Note {
-    Note {
+/// A note's body as read, opened.
+fn open_body(id: Uuid, stored: String) -> AppResult<String> {
+    Ok(sealed::open(&sealed::CLIENT_NOTES_BODY, &id, stored).map_err(DbErr::from)?)
+}
+
+fn to_note(m: client_notes::Model) -> AppResult<Note> {
+    Ok(Note {
         id: m.id,
         client_id: m.client_id,
         author_id: m.author_id,
-        body: m.body,
+        body: open_body(m.id, m.body)?,
         pinned: m.pinned,
         created_at: m.created_at,
-    }
+    })
 }
 
 /// The notes on a client (at most 1,000), pinned first, then newest first. The caller has checked
@@ -35,7 +41,7 @@ pub async fn notes_of(
     scope: &ClientScope,
     id: Uuid,
 ) -> AppResult<Vec<Note>> {
-    Ok(client_notes::Entity::find()
+    client_notes::Entity::find()
         .filter(client_notes::Column::OrganizationId.eq(scope.org.0))
         .filter(client_notes::Column::ClientId.eq(id))
         .order_by_desc(client_notes::Column::Pinned)
@@ -46,7 +52,7 @@ pub async fn notes_of(
         .await?
         .into_iter()
         .map(to_note)
-        .collect())
+        .collect()
 }
 
 /// Every note on a client, oldest first (the personal data export).
@@ -55,7 +61,7 @@ pub async fn all_notes(
     scope: &ClientScope,
     id: Uuid,
 ) -> AppResult<Vec<Note>> {
-    Ok(client_notes::Entity::find()
+    client_notes::Entity::find()
         .filter(client_notes::Column::OrganizationId.eq(scope.org.0))
         .filter(client_notes::Column::ClientId.eq(id))
         .order_by_asc(client_notes::Column::CreatedAt)
@@ -63,7 +69,7 @@ pub async fn all_notes(
         .await?
         .into_iter()
         .map(to_note)
-        .collect())
+        .collect()
 }
 
 /// Writes a note by the scope's account on a client the caller has checked the scope sees.
@@ -74,20 +80,21 @@ pub async fn insert_note(
     body: String,
     pinned: bool,
 ) -> AppResult<Note> {
+    let id = new_id();
     let model = client_notes::ActiveModel {
-        id: Set(new_id()),
+        id: Set(id),
         organization_id: Set(scope.org.0),
         client_id: Set(client),
         author_id: Set(scope.actor_id),
-        body: Set(body),
+        body: Set(sealed::seal(&sealed::CLIENT_NOTES_BODY, &id, &body).map_err(DbErr::from)?),
         pinned: Set(pinned),
         created_at: Set(crate::db::now()),
     };
-    Ok(to_note(
+    to_note(
         client_notes::Entity::insert(model)
             .exec_with_returning(db)
             .await?,
-    ))
+    )
 }
 
 /// The status history of a client, oldest first.
@@ -187,7 +194,7 @@ pub async fn timeline_entries(
             kind: "note".into(),
             at: n.created_at,
             actor_id: n.author_id,
-            data: serde_json::json!({"body": n.body, "pinned": n.pinned}),
+            data: serde_json::json!({"body": open_body(n.id, n.body)?, "pinned": n.pinned}),
         });
     }
     use client_status_changes::Column as S;

@@ -2,6 +2,7 @@
 //! sort fields, the row-to-client mapping and the lookups of single clients that the other parts
 //! (list, write, update, erase) build on.
 
+use crate::db::sealed::SealedColumn;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -141,6 +142,30 @@ fn parse_assignments(row: &ClientRow) -> AppResult<Vec<Assignment>> {
         .collect())
 }
 
+/// The sealed columns of `clients` ([`crate::db::sealed`]).
+pub(crate) use crate::db::sealed::{
+    CLIENTS_EMERGENCY_NAME as EMERGENCY_NAME, CLIENTS_EMERGENCY_PHONE as EMERGENCY_PHONE,
+    CLIENTS_MEDICAL_NOTES as MEDICAL_NOTES,
+};
+
+/// A value of the sealed column `column` of client `id`, sealed for writing.
+pub(crate) fn sealed(
+    column: &SealedColumn,
+    id: Uuid,
+    value: Option<&str>,
+) -> AppResult<Option<String>> {
+    Ok(crate::db::sealed::seal_opt(column, &id, value).map_err(sea_orm::DbErr::from)?)
+}
+
+/// A value read from the sealed column `column` of client `id`, opened.
+pub(crate) fn opened(
+    column: &SealedColumn,
+    id: Uuid,
+    stored: Option<String>,
+) -> AppResult<Option<String>> {
+    Ok(crate::db::sealed::open_opt(column, &id, stored).map_err(sea_orm::DbErr::from)?)
+}
+
 fn to_client(
     scope: &ClientScope,
     m: clients::Model,
@@ -160,9 +185,13 @@ fn to_client(
         source: m.source,
         tags: serde_json::from_str(&m.tags).unwrap_or_default(),
         goals: m.goals,
-        medical_notes: scope.medical.then_some(m.medical_notes),
-        emergency_contact_name: m.emergency_contact_name,
-        emergency_contact_phone: m.emergency_contact_phone,
+        medical_notes: if scope.medical {
+            Some(opened(&MEDICAL_NOTES, m.id, m.medical_notes)?)
+        } else {
+            None
+        },
+        emergency_contact_name: opened(&EMERGENCY_NAME, m.id, m.emergency_contact_name)?,
+        emergency_contact_phone: opened(&EMERGENCY_PHONE, m.id, m.emergency_contact_phone)?,
         custom_fields: serde_json::from_str::<Map<String, Value>>(&m.custom_fields)
             .unwrap_or_default(),
         trainer_ids: trainers.iter().map(|t| t.trainer_id).collect(),

@@ -14,7 +14,10 @@ use crate::error::{AppError, AppResult};
 use crate::trainers::repo as trainer_repo;
 use crate::validation::phone_digits;
 
-use super::rows::{ensure_visible, find_row, get, names, visible};
+use super::rows::{
+    EMERGENCY_NAME, EMERGENCY_PHONE, MEDICAL_NOTES, ensure_visible, find_row, get, names, sealed,
+    visible,
+};
 use super::write::{
     check_email_free, insert_assignment, record_consent, record_status, replace_tags,
 };
@@ -92,17 +95,24 @@ pub async fn update(
             Expr::value(serde_json::to_string(v).unwrap_or_else(|_| "[]".into())),
         );
     }
-    for (col, value) in [
-        (Column::Goals, &fields.goals),
-        (Column::MedicalNotes, &fields.medical_notes),
-        (Column::EmergencyContactName, &fields.emergency_contact_name),
+    if let Some(v) = &fields.goals {
+        u = u.col_expr(Column::Goals, Expr::value(v.clone()));
+    }
+    for (col, name, value) in [
+        (Column::MedicalNotes, &MEDICAL_NOTES, &fields.medical_notes),
+        (
+            Column::EmergencyContactName,
+            &EMERGENCY_NAME,
+            &fields.emergency_contact_name,
+        ),
         (
             Column::EmergencyContactPhone,
+            &EMERGENCY_PHONE,
             &fields.emergency_contact_phone,
         ),
     ] {
         if let Some(v) = value {
-            u = u.col_expr(col, Expr::value(v.clone()));
+            u = u.col_expr(col, Expr::value(sealed(name, id, v.as_deref())?));
         }
     }
     if let Some(v) = &fields.custom_fields {

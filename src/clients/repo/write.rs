@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::trainers::repo as trainer_repo;
 use crate::validation::{normalize, phone_digits};
 
-use super::rows::{get, names};
+use super::rows::{EMERGENCY_NAME, EMERGENCY_PHONE, MEDICAL_NOTES, get, names, sealed};
 use clients::Column;
 
 pub(super) async fn check_email_free(
@@ -61,7 +61,7 @@ fn new_client_rows(
     trainer_ids: &[Uuid],
     consent_source: &str,
     at: DateTime<Utc>,
-) -> NewClientRows {
+) -> AppResult<NewClientRows> {
     let id = new_id();
     let first = fields.first_name.unwrap_or_default();
     let last = fields.last_name.unwrap_or_default();
@@ -89,9 +89,21 @@ fn new_client_rows(
         source: Set(fields.source.flatten()),
         tags: Set(serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into())),
         goals: Set(fields.goals.flatten()),
-        medical_notes: Set(fields.medical_notes.flatten()),
-        emergency_contact_name: Set(fields.emergency_contact_name.flatten()),
-        emergency_contact_phone: Set(fields.emergency_contact_phone.flatten()),
+        medical_notes: Set(sealed(
+            &MEDICAL_NOTES,
+            id,
+            fields.medical_notes.flatten().as_deref(),
+        )?),
+        emergency_contact_name: Set(sealed(
+            &EMERGENCY_NAME,
+            id,
+            fields.emergency_contact_name.flatten().as_deref(),
+        )?),
+        emergency_contact_phone: Set(sealed(
+            &EMERGENCY_PHONE,
+            id,
+            fields.emergency_contact_phone.flatten().as_deref(),
+        )?),
         custom_fields: Set(Value::Object(fields.custom_fields.unwrap_or_default()).to_string()),
         consent_email: Set(fields.consent_email.unwrap_or(false)),
         consent_sms: Set(fields.consent_sms.unwrap_or(false)),
@@ -115,14 +127,14 @@ fn new_client_rows(
             assignment_row(scope, id, *trainer, role, at)
         })
         .collect();
-    NewClientRows {
+    Ok(NewClientRows {
         id,
         tags: tag_rows(scope, id, &tags),
         status: status_row(scope, id, None, status, at),
         client,
         consents,
         assignments,
-    }
+    })
 }
 
 /// 422 unless every trainer belongs to the organization.
@@ -152,7 +164,7 @@ pub async fn insert(
         check_email_free(db, scope, email.as_str(), None).await?;
     }
     check_trainers(db, scope, trainer_ids).await?;
-    let rows = new_client_rows(scope, fields, trainer_ids, "api", now());
+    let rows = new_client_rows(scope, fields, trainer_ids, "api", now())?;
     let id = rows.id;
     clients::Entity::insert(rows.client)
         .exec_without_returning(db)
@@ -229,7 +241,7 @@ pub async fn insert_many(
         Vec::new(),
     );
     for (fields, trainers) in new_clients {
-        let r = new_client_rows(scope, fields, &trainers, consent_source, at);
+        let r = new_client_rows(scope, fields, &trainers, consent_source, at)?;
         ids.push(r.id);
         rows.push(r.client);
         tags.extend(r.tags);

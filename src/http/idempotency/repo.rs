@@ -7,6 +7,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTr
 use uuid::Uuid;
 
 use crate::db::entities::idempotency_keys::{self, Column};
+use crate::db::sealed;
 use crate::db::{new_id, now};
 
 /// A claimed key as stored.
@@ -77,11 +78,20 @@ pub(super) async fn find(
     principal: Uuid,
     key: &str,
 ) -> Result<Option<Claim>, DbErr> {
-    idempotency_keys::Entity::find()
+    let Some(mut claim) = idempotency_keys::Entity::find()
         .filter(Column::PrincipalId.eq(principal))
         .filter(Column::Key.eq(key))
         .one(db)
-        .await
+        .await?
+    else {
+        return Ok(None);
+    };
+    claim.response_body = sealed::open_opt(
+        &sealed::IDEMPOTENCY_RESPONSE_BODY,
+        &claim.id,
+        claim.response_body,
+    )?;
+    Ok(Some(claim))
 }
 
 /// Drops a claim, so the key can be used again.
@@ -92,7 +102,6 @@ pub(super) async fn release(db: &DatabaseConnection, claim_id: Uuid) -> Result<(
     Ok(())
 }
 
-/// Stores the successful response a claim produced, for replays.
 /// Stores the outcome of a claimed request: its status, its `Location` and its body — or no body
 /// (`None`) for a response that carries a secret shown once: the claim then says "done, not
 /// replayable", which an in-progress claim (no status yet) never says.
@@ -105,7 +114,14 @@ pub(super) async fn store(
 ) -> Result<(), DbErr> {
     idempotency_keys::Entity::update_many()
         .col_expr(Column::StatusCode, Expr::value(status))
-        .col_expr(Column::ResponseBody, Expr::value(body))
+        .col_expr(
+            Column::ResponseBody,
+            Expr::value(sealed::seal_opt(
+                &sealed::IDEMPOTENCY_RESPONSE_BODY,
+                &claim_id,
+                body.as_deref(),
+            )?),
+        )
         .col_expr(Column::Location, Expr::value(location))
         .filter(Column::Id.eq(claim_id))
         .exec(db)

@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `config`, `user create-owner|reset-password`,
-//! `seed --demo`, `seed --clients N`, `audit verify`.
+//! `seed --demo`, `seed --clients N`, `audit verify`, `keys new|rotate`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -18,6 +18,10 @@ use crate::db::Db;
 use crate::organizations::OrgId;
 use crate::organizations::service::{Signup, create_with_owner};
 use crate::users::model::{EmailAddress, UserChanges};
+
+mod keys;
+
+pub use keys::KeysCommand;
 
 /// FitnessCRM: the CRM personal trainers, studios and gyms run their business on.
 #[derive(Debug, Parser)]
@@ -48,6 +52,9 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The data keys that seal the sensitive fields at rest.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// `serve` options.
@@ -155,6 +162,7 @@ pub async fn run() -> ExitCode {
         Command::User(cmd) => user_command(config, cmd).await,
         Command::Seed(args) => seed(config, args).await,
         Command::Audit(cmd) => audit_command(config, cmd).await,
+        Command::Keys(cmd) => keys::run(config, cmd).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -276,6 +284,7 @@ fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(SecretString, 
 async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
     Db::migrate(config.database_url.expose_secret()).await?;
     let db = Db::connect(&config).await?;
+    crate::db::sealed::keys::register(&db).await?;
     match cmd {
         UserCommand::CreateOwner {
             organization,
@@ -428,6 +437,7 @@ async fn seed(config: Config, args: SeedArgs) -> anyhow::Result<()> {
     }
     Db::migrate(config.database_url.expose_secret()).await?;
     let db = Db::connect(&config).await?;
+    crate::db::sealed::keys::register(&db).await?;
     if let Some(clients) = args.clients {
         let defaults = crate::seed::synthetic::Plan::default();
         let plan = crate::seed::synthetic::Plan {
