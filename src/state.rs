@@ -16,9 +16,22 @@ use crate::http::client::{ClientPolicy, parse_cidrs};
 use crate::limits::Limits;
 use crate::limits::requests::RequestLimits;
 
-/// What every handler can reach.
+/// What every handler can reach: one shared [`Shared`] behind an `Arc`, so that the clone every layer
+/// and extractor makes of it is one reference count, not one per cache and pool it holds (which,
+/// on every request and across cores, cost more than some handlers).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct Shared {
     /// The database.
     pub db: Db,
     /// The effective configuration.
@@ -95,7 +108,7 @@ impl AppState {
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://")),
         );
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             db,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics_handle()?,
@@ -105,6 +118,6 @@ impl AppState {
             limits,
             client_policy,
             guard,
-        })
+        })))
     }
 }

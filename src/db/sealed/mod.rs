@@ -28,7 +28,9 @@ use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, LazyLock};
+
+use arc_swap::ArcSwapOption;
 
 use anyhow::Context;
 use base64::Engine;
@@ -407,25 +409,37 @@ fn create_key_file(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-static KEYRING: LazyLock<RwLock<Option<Arc<Keyring>>>> = LazyLock::new(|| RwLock::new(None));
+/// The keyring of this process; read on every sealed value, so lock-free ([`arc_swap`]).
+static KEYRING: LazyLock<ArcSwapOption<Keyring>> = LazyLock::new(ArcSwapOption::empty);
 
 /// Makes `keyring` the one this process seals and opens with.
 pub fn install(keyring: Keyring) {
-    *KEYRING.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keyring));
+    KEYRING.store(Some(Arc::new(keyring)));
 }
 
 /// The installed keyring. Before [`install`] (which every connection through configuration does)
 /// a key of this process alone is installed, so nothing is ever written in plain text.
 pub fn keyring() -> Arc<Keyring> {
-    if let Some(k) = KEYRING.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        return k.clone();
+    if let Some(k) = KEYRING.load_full() {
+        return k;
     }
-    let mut slot = KEYRING.write().unwrap_or_else(|e| e.into_inner());
-    slot.get_or_insert_with(|| {
-        tracing::warn!("no data keyring installed: using a key of this process alone");
-        Arc::new(Keyring::ephemeral())
-    })
-    .clone()
+    tracing::warn!("no data keyring installed: using a key of this process alone");
+    let fresh = Arc::new(Keyring::ephemeral());
+    // The first to install wins, should two threads get here at once.
+    let previous = KEYRING.compare_and_swap(&None::<Arc<Keyring>>, Some(fresh.clone()));
+    (*previous).clone().unwrap_or(fresh)
+}
+
+/// `f` with the installed keyring, without touching a reference count when one is installed.
+fn with_keyring<R>(f: impl FnOnce(&Keyring) -> R) -> R {
+    let guard = KEYRING.load();
+    match guard.as_ref() {
+        Some(k) => f(k),
+        None => {
+            drop(guard);
+            f(&keyring())
+        }
+    }
 }
 
 /// `plaintext` sealed for `column` of `row` with the installed keyring.
@@ -434,7 +448,7 @@ pub fn seal(
     row: &dyn Display,
     plaintext: &str,
 ) -> Result<String, SealError> {
-    keyring().seal(column, row, plaintext)
+    with_keyring(|k| k.seal(column, row, plaintext))
 }
 
 /// An optional value sealed.
@@ -448,7 +462,10 @@ pub fn seal_opt(
 
 /// A value read from `column` of `row`, opened with the installed keyring.
 pub fn open(column: &SealedColumn, row: &dyn Display, stored: String) -> Result<String, OpenError> {
-    keyring().open(column, row, stored)
+    if !stored.starts_with(PREFIX) {
+        return Ok(stored);
+    }
+    with_keyring(|k| k.open(column, row, stored))
 }
 
 /// An optional value opened.
