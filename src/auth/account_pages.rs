@@ -66,6 +66,16 @@ async fn page(state: &AppState, viewer: Viewer, form: FormState) -> Result<Accou
     })
 }
 
+/// The page again with the refusal's messages, 422 (no secret typed in is shown again).
+async fn refused(state: &AppState, viewer: Viewer, e: AppError) -> PageResult {
+    let mut form = FormState::default();
+    form.take_error(e)?;
+    render_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &page(state, viewer, form).await?,
+    )
+}
+
 async fn show(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     render(&page(&state, viewer, FormState::default()).await?)
 }
@@ -96,15 +106,7 @@ async fn change_password(
             "/account",
             "Password changed. Your other sessions have ended.",
         )),
-        Err(e) => {
-            // Passwords are never shown again in the form.
-            let mut form = FormState::default();
-            form.take_error(e)?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&state, viewer, form).await?,
-            )
-        }
+        Err(e) => refused(&state, viewer, e).await,
     }
 }
 
@@ -159,14 +161,7 @@ async fn confirm_mfa(
             page.required = false;
             render(&page)
         }
-        Err(e) => {
-            let mut form = FormState::default();
-            form.take_error(e)?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&state, viewer, form).await?,
-            )
-        }
+        Err(e) => refused(&state, viewer, e).await,
     }
 }
 
@@ -187,13 +182,6 @@ async fn disable_mfa(
             "/account",
             "Two-factor authentication is off.",
         )),
-        Err(e) => {
-            let mut form = FormState::default();
-            form.take_error(e)?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page(&state, viewer, form).await?,
-            )
-        }
+        Err(e) => refused(&state, viewer, e).await,
     }
 }

@@ -4,7 +4,6 @@
 use clap::Subcommand;
 
 use crate::config::Config;
-use crate::db::Db;
 
 /// `keys` subcommands.
 #[derive(Debug, Subcommand)]
@@ -34,14 +33,7 @@ pub(super) async fn run(config: Config, cmd: KeysCommand) -> anyhow::Result<()> 
 
 /// `keys rotate`: see [`crate::db::sealed::keys::rotate`].
 async fn rotate(config: Config, batch: u64) -> anyhow::Result<()> {
-    let db = Db::connect(&config).await?;
-    let pending = db.pending_migrations().await?;
-    if !pending.is_empty() {
-        anyhow::bail!(
-            "the database has {} pending migration(s); run `fitnesscrm migrate` first",
-            pending.len()
-        );
-    }
+    let db = crate::db::Db::connect_migrated(&config).await?;
     let done = crate::db::sealed::keys::rotate(&db, batch).await?;
     println!(
         "sealed under data key {}: {} value(s) re-sealed, {} changed meanwhile by the server",

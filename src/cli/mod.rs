@@ -179,14 +179,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if config.is_sqlite() || config.migrate_on_start {
         Db::migrate(config.database_url.expose_secret()).await?;
     }
-    let db = Db::connect(&config).await?;
-    let pending = db.pending_migrations().await?;
-    if !pending.is_empty() {
-        anyhow::bail!(
-            "the database has {} pending migration(s); run `fitnesscrm migrate` first",
-            pending.len()
-        );
-    }
+    let db = Db::connect_migrated(&config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (setting listen): {e}", config.listen))?;
@@ -397,14 +390,7 @@ fn describe(e: &crate::error::AppError) -> String {
 /// broken seq of each broken chain.
 async fn audit_command(config: Config, cmd: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify { organization } = cmd;
-    let db = Db::connect(&config).await?;
-    let pending = db.pending_migrations().await?;
-    if !pending.is_empty() {
-        anyhow::bail!(
-            "the database has {} pending migration(s); run `fitnesscrm migrate` first",
-            pending.len()
-        );
-    }
+    let db = Db::connect_migrated(&config).await?;
     let reports = audit::verify(db.conn(), organization.map(OrgId))
         .await
         .map_err(|e| match e {

@@ -99,7 +99,8 @@ async fn sqlite_plans_are_stable(conn: &DatabaseConnection) -> Result<bool, DbEr
 }
 
 impl Db {
-    /// Connects a pool to the configured database, creating the SQLite directory when needed.
+    /// Connects a pool to the configured database, creating the SQLite directory when needed, and
+    /// installs the configured data keyring ([`sealed`]).
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
         sealed::install(sealed::Keyring::load(
             config.data_keys.as_ref(),
@@ -115,6 +116,20 @@ impl Db {
             },
         )
         .await
+    }
+
+    /// [`connect`](Self::connect) to a database that has every migration applied; an error
+    /// naming the way out otherwise.
+    pub async fn connect_migrated(config: &Config) -> anyhow::Result<Self> {
+        let db = Self::connect(config).await?;
+        let pending = db.pending_migrations().await?;
+        if !pending.is_empty() {
+            anyhow::bail!(
+                "the database has {} pending migration(s); run `fitnesscrm migrate` first",
+                pending.len()
+            );
+        }
+        Ok(db)
     }
 
     /// Connects a pool to a database URL, with the default session time limits.

@@ -55,25 +55,29 @@ fn holds(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+/// `POST /api/v1/clients` of a client whose sensitive fields contain `marker`, with a fixed
+/// `Idempotency-Key`.
+async fn create_idempotently(app: &TestApp, owner: &Account, marker: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/clients", Some(&owner.token))
+        .header("idempotency-key", "sealed-1")
+        .json(&json!({
+            "first_name": "Dana",
+            "last_name": "Sealed",
+            "email": "dana@example.com",
+            "medical_notes": format!("{marker} medical"),
+            "emergency_contact_name": format!("{marker} contact"),
+            "emergency_contact_phone": "+49 30 1234567",
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A client with every sensitive field set to something containing `marker`, created with an
 /// `Idempotency-Key` (so its response is kept), with a note, then changed by an import (whose
 /// snapshot keeps the old values).
 async fn sensitive_client(app: &TestApp, owner: &Account, marker: &str) -> Value {
-    let body = json!({
-        "first_name": "Dana",
-        "last_name": "Sealed",
-        "email": "dana@example.com",
-        "medical_notes": format!("{marker} medical"),
-        "emergency_contact_name": format!("{marker} contact"),
-        "emergency_contact_phone": "+49 30 1234567",
-    });
-    let created = app
-        .request(Method::POST, "/api/v1/clients", Some(&owner.token))
-        .header("idempotency-key", "sealed-1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let created = create_idempotently(app, owner, marker).await;
     let client = expect_status(created, StatusCode::CREATED).await;
     let id = client["id"].as_str().unwrap().to_owned();
     expect_status(
@@ -160,20 +164,7 @@ on_both_databases! {
         assert_eq!(now["emergency_contact_phone"], "+49301234567");
         let notes = expect_status(app.get(&format!("/api/v1/clients/{id}/notes"), Some(&owner.token)).await, StatusCode::OK).await;
         assert_eq!(notes["items"][0]["body"], format!("{marker} note"), "{notes}");
-        let replay = app
-            .request(Method::POST, "/api/v1/clients", Some(&owner.token))
-            .header("idempotency-key", "sealed-1")
-            .json(&json!({
-                "first_name": "Dana",
-                "last_name": "Sealed",
-                "email": "dana@example.com",
-                "medical_notes": format!("{marker} medical"),
-                "emergency_contact_name": format!("{marker} contact"),
-                "emergency_contact_phone": "+49 30 1234567",
-            }))
-            .send()
-            .await
-            .unwrap();
+        let replay = create_idempotently(&app, &owner, &marker).await;
         assert_eq!(replay.headers()["idempotent-replayed"], "true");
         let replayed = expect_status(replay, StatusCode::CREATED).await;
         assert_eq!(replayed["medical_notes"], format!("{marker} medical"));

@@ -398,6 +398,14 @@ fn create_key_file(path: &Path) -> anyhow::Result<()> {
     std::fs::remove_file(&aside).ok();
     match linked {
         Ok(()) => {
+            // The new name must survive a crash as surely as the values sealed under the key.
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .with_context(|| format!("cannot sync {}", dir.display()))?;
             tracing::warn!(
                 file = %path.display(),
                 "no data key configured: created one; set FITNESSCRM_DATA_KEYS in production"
