@@ -41,7 +41,13 @@ async fn rotate(config: Config, batch: u64) -> anyhow::Result<()> {
         done.resealed,
         done.skipped
     );
-    if done.retired.is_empty() {
+    if done.left > 0 {
+        println!(
+            "{} value(s) were written under an older key while this ran (is every instance given \
+             the new key first?): no key retired; run `fitnesscrm keys rotate` again",
+            done.left
+        );
+    } else if done.retired.is_empty() {
         println!("no key retired");
     } else {
         println!(

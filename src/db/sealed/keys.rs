@@ -73,6 +73,9 @@ pub struct Rotated {
     pub resealed: u64,
     /// Values changed by someone else between reading and re-sealing, left to them.
     pub skipped: u64,
+    /// Values still not sealed under the sealing key at the end (written meanwhile by an instance
+    /// that still seals under an older key): no key is retired then.
+    pub left: u64,
     /// Key ids no longer in use, removed from `data_keys`.
     pub retired: Vec<String>,
 }
@@ -125,6 +128,16 @@ pub async fn rotate(db: &Db, batch: u64) -> anyhow::Result<Rotated> {
             }
             txn.commit().await?;
         }
+    }
+    // Retire only what seals nothing any more: a value written meanwhile under an older key (by
+    // an instance not yet given the new one) keeps that key listed, and in use.
+    for column in &SEALED {
+        done.left += stale_values(db.conn(), &keyring, column, batch, &BTreeSet::new())
+            .await?
+            .len() as u64;
+    }
+    if done.left > 0 {
+        return Ok(done);
     }
     let current = keyring.current_id().to_owned();
     for id in listed_keys(db.conn()).await? {
