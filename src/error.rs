@@ -330,6 +330,21 @@ pub fn problem_response(problem: Problem) -> Response {
 }
 
 /// Maps database errors: unique violations become 409, pool exhaustion 503, the rest 500.
+/// A sealed value that does not open is a fault of the stored data or the keys: a 500, logged as the
+/// database error it is.
+impl From<crate::db::sealed::OpenError> for AppError {
+    fn from(err: crate::db::sealed::OpenError) -> Self {
+        sea_orm::DbErr::from(err).into()
+    }
+}
+
+/// See the `OpenError` conversion above.
+impl From<crate::db::sealed::SealError> for AppError {
+    fn from(err: crate::db::sealed::SealError) -> Self {
+        sea_orm::DbErr::from(err).into()
+    }
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {

@@ -20,7 +20,7 @@ pub use sealed::{USERS_TOTP_PENDING_SECRET as PENDING, USERS_TOTP_SECRET as ACTI
 
 /// A secret read from `column` (`PENDING` or `ACTIVE`) of the account `user_id`, opened.
 pub fn open_secret(column: &SealedColumn, user_id: Uuid, stored: &str) -> AppResult<String> {
-    Ok(sealed::open(column, &user_id, stored.to_owned()).map_err(DbErr::from)?)
+    Ok(sealed::open(column, &user_id, stored.to_owned())?)
 }
 
 fn seal_secret(column: &SealedColumn, user_id: Uuid, secret: &str) -> Result<String, DbErr> {

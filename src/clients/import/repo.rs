@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::super::access::ClientScope;
@@ -106,8 +106,7 @@ pub async fn insert_items(
                 &sealed::IMPORT_ITEMS_PREVIOUS,
                 &item_row(import, i.client_id),
                 i.previous.as_deref(),
-            )
-            .map_err(DbErr::from)?;
+            )?;
             Ok(import_items::ActiveModel {
                 import_id: Set(import),
                 client_id: Set(i.client_id),
@@ -147,8 +146,7 @@ pub async fn items_of(db: &impl ConnectionTrait, import: Uuid) -> AppResult<Vec<
                 &sealed::IMPORT_ITEMS_PREVIOUS,
                 &item_row(import, i.client_id),
                 i.previous,
-            )
-            .map_err(DbErr::from)?;
+            )?;
             Ok(ImportItem {
                 client_id: i.client_id,
                 action: i.action,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 
 /// A note's body as read, opened.
 fn open_body(id: Uuid, stored: String) -> AppResult<String> {
-    Ok(sealed::open(&sealed::CLIENT_NOTES_BODY, &id, stored).map_err(DbErr::from)?)
+    Ok(sealed::open(&sealed::CLIENT_NOTES_BODY, &id, stored)?)
 }
 
 fn to_note(m: client_notes::Model) -> AppResult<Note> {
@@ -86,7 +86,7 @@ pub async fn insert_note(
         organization_id: Set(scope.org.0),
         client_id: Set(client),
         author_id: Set(scope.actor_id),
-        body: Set(sealed::seal(&sealed::CLIENT_NOTES_BODY, &id, &body).map_err(DbErr::from)?),
+        body: Set(sealed::seal(&sealed::CLIENT_NOTES_BODY, &id, &body)?),
         pinned: Set(pinned),
         created_at: Set(crate::db::now()),
     };

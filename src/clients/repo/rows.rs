@@ -154,7 +154,7 @@ pub(crate) fn sealed(
     id: Uuid,
     value: Option<&str>,
 ) -> AppResult<Option<String>> {
-    Ok(crate::db::sealed::seal_opt(column, &id, value).map_err(sea_orm::DbErr::from)?)
+    Ok(crate::db::sealed::seal_opt(column, &id, value)?)
 }
 
 /// A value read from the sealed column `column` of client `id`, opened.
@@ -163,7 +163,7 @@ pub(crate) fn opened(
     id: Uuid,
     stored: Option<String>,
 ) -> AppResult<Option<String>> {
-    Ok(crate::db::sealed::open_opt(column, &id, stored).map_err(sea_orm::DbErr::from)?)
+    Ok(crate::db::sealed::open_opt(column, &id, stored)?)
 }
 
 fn to_client(
