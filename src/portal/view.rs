@@ -207,6 +207,10 @@ pub fn refusal(e: AppError) -> Result<String, PageError> {
     if matches!(e, AppError::NotFound) {
         return Err(PageError::App(e));
     }
+    // A client told why (the studio does not let clients cancel, the window has closed).
+    if let AppError::Forbidden(why) = e {
+        return Ok(why);
+    }
     let mut form = FormState::default();
     form.take_error(e)?;
     Ok(form

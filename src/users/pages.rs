@@ -204,6 +204,8 @@ async fn update_user(
     Path(id): Path<Uuid>,
     form: Form,
 ) -> PageResult {
+    // Refused before the form is read: a re-shown form would show the account.
+    viewer.caller.require_account_manager()?;
     let (f, shown) = shown_again(form);
     let version = f.get("version").parse::<i64>().ok();
     let active = !f.get("active").is_empty();

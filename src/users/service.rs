@@ -228,6 +228,11 @@ pub async fn delete_user(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
     actor.require(Role::Admin)?;
     let txn = db.begin_write().await?;
     let target = target_of(&txn, actor, id).await?;
+    if is_self(actor, id) {
+        return Err(AppError::conflict(
+            "You cannot delete your own account: another owner or admin can.",
+        ));
+    }
     if target.role == Role::Owner && target.active {
         ensure_another_owner(db, &txn, actor.org(), id).await?;
     }
@@ -243,17 +248,19 @@ pub async fn delete_user(db: &Db, actor: &Actor, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-/// The account a caller acts on: 404 when not in their organization, 403 when above their role.
+/// The account a caller acts on: 404 when not in their organization; 403 unless it is the caller's
+/// own or below the caller's role. Equals do not act on each other (an admin demoting another
+/// admin could then take the account over), except owners, who manage their co-owners.
 async fn target_of(txn: &DatabaseTransaction, actor: &Actor, id: Uuid) -> AppResult<User> {
     let target = repo::get(txn, actor.org(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if actor.role().at_least(target.role) {
+    let role = actor.role();
+    if is_self(actor, id) || role.rank() > target.role.rank() || role == Role::Owner {
         Ok(target)
     } else {
         Err(AppError::Forbidden(format!(
-            "A {} cannot change a {} account.",
-            actor.role(),
+            "A {role} cannot change another {} account: a role above it can.",
             target.role
         )))
     }

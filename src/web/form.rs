@@ -280,7 +280,6 @@ impl FormState {
                 Ok(())
             }
             e @ (AppError::Unauthorized(_)
-            | AppError::Forbidden(_)
             | AppError::Unprocessable(_)
             | AppError::PreconditionFailed { .. }) => {
                 self.message = e.to_problem().detail;

@@ -356,6 +356,7 @@ impl IntoResponse for PageError {
                 };
                 let detail = match &e {
                     AppError::NotFound => "There is nothing here, or it is not yours to see.".to_owned(),
+                    AppError::Forbidden(why) if !why.is_empty() => why.clone(),
                     AppError::Forbidden(_) => "Your role does not allow this.".to_owned(),
                     // A page's own forms show their errors beside the fields; this is for what
                     // came in the address (a query parameter) or was refused before the page saw

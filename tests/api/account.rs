@@ -96,8 +96,14 @@ on_both_databases! {
         // No takeover between equals: neither password nor email.
         expect_problem(app.patch(&b, Some(&admin_a.token), &json!({"password": NEW_PASSWORD})).await, StatusCode::FORBIDDEN).await;
         expect_problem(app.patch(&b, Some(&admin_a.token), &json!({"email": "taken.over@example.com"})).await, StatusCode::FORBIDDEN).await;
-        // The name is not a credential.
-        expect_status(app.patch(&b, Some(&admin_a.token), &json!({"name": "Renamed"})).await, StatusCode::OK).await;
+        // Nor anything else: an admin who could demote another admin to staff could then change
+        // that account's password from above.
+        expect_problem(app.patch(&b, Some(&admin_a.token), &json!({"role": "staff"})).await, StatusCode::FORBIDDEN).await;
+        expect_problem(app.patch(&b, Some(&admin_a.token), &json!({"active": false})).await, StatusCode::FORBIDDEN).await;
+        expect_problem(app.patch(&b, Some(&admin_a.token), &json!({"name": "Renamed"})).await, StatusCode::FORBIDDEN).await;
+        expect_problem(app.delete(&b, Some(&admin_a.token)).await, StatusCode::FORBIDDEN).await;
+        // One's own account is not deleted from inside it (another owner or admin does that).
+        expect_problem(app.delete(&format!("/api/v1/users/{}", admin_a.user_id), Some(&admin_a.token)).await, StatusCode::CONFLICT).await;
         // One's own password only through /me/password.
         let me = format!("/api/v1/users/{}", admin_a.user_id);
         expect_problem(app.patch(&me, Some(&admin_a.token), &json!({"password": NEW_PASSWORD})).await, StatusCode::FORBIDDEN).await;

@@ -10,6 +10,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod auth_cache;
+mod authz;
 mod classes;
 mod cli;
 mod client_data;

@@ -123,6 +123,8 @@ pub async fn change_status(
 ) -> PageResult {
     require_app(&viewer)?;
     let Some(status) = ClientStatus::parse(&f.text("status")) else {
+        // Not a way to learn which ids exist: a client the caller cannot see is not there.
+        service::get_client(state.db.conn(), &viewer.actor(), id).await?;
         return Ok(to_file(&state, id, "Choose a status."));
     };
     let input = UpdateClient {

@@ -94,6 +94,7 @@ pub async fn import_clients(
     mut multipart: Multipart,
 ) -> PageResult {
     require_app(&viewer)?;
+    viewer.require(crate::auth::Role::Staff)?;
     let mut file: Option<Vec<u8>> = None;
     let mut carried: Option<String> = None;
     let mut on_duplicate = String::new();

@@ -104,6 +104,8 @@ pub async fn add_time_off(
     form: Form,
 ) -> PageResult {
     viewer.require(Role::Trainer)?;
+    // Who may not add time off here is told so whatever the form holds.
+    service::may_manage(state.db.conn(), &viewer.actor(), id).await?;
     let tz = viewer.shell.fmt.tz();
     let f = &form.fields;
     let mut e = FieldErrors::new();

@@ -25,7 +25,7 @@ async fn trainer_in_org(db: &impl ConnectionTrait, org: OrgId, id: Uuid) -> AppR
 
 /// The actor may manage this trainer's time: owners and admins, and the trainer themself (404 for a
 /// trainer of another organization, 403 for anyone else).
-async fn may_manage(db: &impl ConnectionTrait, actor: &Actor, trainer: Uuid) -> AppResult<()> {
+pub async fn may_manage(db: &impl ConnectionTrait, actor: &Actor, trainer: Uuid) -> AppResult<()> {
     let scope = ScheduleScope::for_actor(db, actor).await?;
     trainer_in_org(db, actor.org(), trainer).await?;
     if scope.may_override() || scope.who == Who::Trainer(trainer) {

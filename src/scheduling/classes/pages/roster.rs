@@ -164,7 +164,8 @@ pub async fn book_client(
     Path(id): Path<Uuid>,
     form: Form,
 ) -> PageResult {
-    viewer.require(Role::Trainer)?;
+    // Staff and above book clients (a client books in the portal; a trainer does not book).
+    viewer.require(Role::Staff)?;
     let mut e = FieldErrors::new();
     let result = match require_id(&mut e, &form.fields, "client_id") {
         Some(client_id) => {
