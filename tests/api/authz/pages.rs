@@ -235,6 +235,7 @@ fn params_of(path: &str) -> &'static [(&'static str, Kind)] {
 /// The declared matrix of the pages, read like [`super::rules::API_MATRIX`] (every page route with a
 /// `{param}` in four relations). Forms are sent empty: a role that may act gets the form back with
 /// its errors (`I`) or acts (`O`), one that may not is refused (`F`, `N`) whatever the form holds.
+#[rustfmt::skip]
 pub const PAGE_MATRIX: &[(&str, &str)] = &[
     ("GET /account", "C:O T:O S:O A:O O:O"),
     ("GET /app", "C:O T:O S:O A:O O:O"),
@@ -242,48 +243,27 @@ pub const PAGE_MATRIX: &[(&str, &str)] = &[
     ("GET /app/audit", "C:F T:F S:F A:O O:O"),
     ("GET /app/calendar", "C:F T:O S:O A:O O:O"),
     ("GET /app/classes", "C:F T:O S:O A:O O:O"),
-    (
-        "GET /app/classes/{id}",
-        "C:FFFF T:OOON S:OOON A:OOON O:OOON",
-    ),
+    ("GET /app/classes/{id}", "C:FFFF T:OOON S:OOON A:OOON O:OOON"),
     ("GET /app/clients", "C:F T:O S:O A:O O:O"),
     ("GET /app/clients/export.csv", "C:F T:F S:O A:O O:O"),
     ("GET /app/clients/import", "C:F T:F S:O A:O O:O"),
     ("GET /app/clients/new", "C:F T:O S:O A:O O:O"),
-    (
-        "GET /app/clients/{id}",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "GET /app/clients/{id}/export.json",
-        "C:FFFF T:FFFF S:FFFF A:OOON O:OOON",
-    ),
+    ("GET /app/clients/{id}", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("GET /app/clients/{id}/export.json", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
     ("GET /app/locations", "C:F T:F S:F A:O O:O"),
-    (
-        "GET /app/locations/{id}",
-        "C:FFFF T:FFFF S:FFFF A:OOON O:OOON",
-    ),
+    ("GET /app/locations/{id}", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
     ("GET /app/my-day", "C:F T:O S:O A:O O:O"),
     ("GET /app/sessions/new", "C:F T:O S:O A:O O:O"),
-    (
-        "GET /app/sessions/{id}",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
+    ("GET /app/sessions/{id}", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
     ("GET /app/settings", "C:F T:F S:F A:O O:O"),
     ("GET /app/trainers", "C:F T:O S:O A:O O:O"),
     ("GET /app/trainers/picker", "C:F T:O S:O A:O O:O"),
-    (
-        "GET /app/trainers/{id}",
-        "C:FFFF T:OOON S:OOON A:OOON O:OOON",
-    ),
+    ("GET /app/trainers/{id}", "C:FFFF T:OOON S:OOON A:OOON O:OOON"),
     ("GET /app/users", "C:F T:F S:F A:O O:O"),
     ("GET /app/users/{id}", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
     ("GET /portal", "C:O T:A S:A A:A O:A"),
     ("GET /portal/classes", "C:O T:A S:A A:A O:A"),
-    (
-        "GET /portal/classes/{id}",
-        "C:OOON T:AAAA S:AAAA A:AAAA O:AAAA",
-    ),
+    ("GET /portal/classes/{id}", "C:OOON T:AAAA S:AAAA A:AAAA O:AAAA"),
     ("GET /portal/data", "C:O T:A S:A A:A O:A"),
     ("GET /portal/data/export.json", "C:O T:A S:A A:A O:A"),
     ("GET /portal/profile", "C:O T:A S:A A:A O:A"),
@@ -291,127 +271,43 @@ pub const PAGE_MATRIX: &[(&str, &str)] = &[
     ("POST /account/mfa/confirm", "C:I T:I S:I A:I O:I"),
     ("POST /account/mfa/disable", "C:I T:I S:I A:I O:I"),
     ("POST /account/password", "C:I T:I S:I A:I O:I"),
-    (
-        "POST /account/sessions/{id}/end",
-        "C:ONNN T:ONNN S:ONNN A:ONNN O:ONNN",
-    ),
+    ("POST /account/sessions/{id}/end", "C:ONNN T:ONNN S:ONNN A:ONNN O:ONNN"),
     ("POST /app/api-keys", "C:F T:F S:F A:I O:I"),
-    (
-        "POST /app/api-keys/{id}/revoke",
-        "C:FFFF T:FFFF S:FFFF A:OOON O:OOON",
-    ),
+    ("POST /app/api-keys/{id}/revoke", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
     ("POST /app/classes/new", "C:F T:I S:I A:I O:I"),
-    (
-        "POST /app/classes/{id}/bookings",
-        "C:FFFF T:FFFF S:IIIN A:IIIN O:IIIN",
-    ),
-    (
-        "POST /app/classes/{id}/bookings/{booking_id}/cancel",
-        "C:FFFF T:OFFN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /app/classes/{id}/bookings/{booking_id}/check-in",
-        "C:FFFF T:OFFN S:OOON A:OOON O:OOON",
-    ),
+    ("POST /app/classes/{id}/bookings", "C:FFFF T:FFFF S:IIIN A:IIIN O:IIIN"),
+    ("POST /app/classes/{id}/bookings/{booking_id}/cancel", "C:FFFF T:OFFN S:OOON A:OOON O:OOON"),
+    ("POST /app/classes/{id}/bookings/{booking_id}/check-in", "C:FFFF T:OFFN S:OOON A:OOON O:OOON"),
     ("POST /app/clients/bulk", "C:F T:O S:O A:O O:O"),
     ("POST /app/clients/import", "C:F T:F S:I A:I O:I"),
     ("POST /app/clients/new", "C:F T:I S:I A:I O:I"),
-    (
-        "POST /app/clients/{id}",
-        "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN",
-    ),
-    (
-        "POST /app/clients/{id}/consent",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /app/clients/{id}/custom-fields",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /app/clients/{id}/erase",
-        "C:FFFF T:FFFF S:FFFF A:OOON O:OOON",
-    ),
-    (
-        "POST /app/clients/{id}/notes",
-        "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN",
-    ),
-    (
-        "POST /app/clients/{id}/status",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /app/clients/{id}/trainers",
-        "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN",
-    ),
-    (
-        "POST /app/clients/{id}/trainers/{trainer_id}/remove",
-        "C:FFFF T:FFFF S:ONON A:ONON O:ONON",
-    ),
+    ("POST /app/clients/{id}", "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN"),
+    ("POST /app/clients/{id}/consent", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /app/clients/{id}/custom-fields", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /app/clients/{id}/erase", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
+    ("POST /app/clients/{id}/notes", "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN"),
+    ("POST /app/clients/{id}/status", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /app/clients/{id}/trainers", "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN"),
+    ("POST /app/clients/{id}/trainers/{trainer_id}/remove", "C:FFFF T:FFFF S:ONON A:ONON O:ONON"),
     ("POST /app/locations", "C:F T:F S:F A:I O:I"),
-    (
-        "POST /app/locations/{id}",
-        "C:FFFF T:FFFF S:FFFF A:IIIN O:IIIN",
-    ),
-    (
-        "POST /app/locations/{id}/delete",
-        "C:FFFF T:FFFF S:FFFF A:OOON O:OOON",
-    ),
+    ("POST /app/locations/{id}", "C:FFFF T:FFFF S:FFFF A:IIIN O:IIIN"),
+    ("POST /app/locations/{id}/delete", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
     ("POST /app/sessions/new", "C:F T:I S:I A:I O:I"),
-    (
-        "POST /app/sessions/{id}/cancel",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /app/sessions/{id}/check-in",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /app/sessions/{id}/move",
-        "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN",
-    ),
-    (
-        "POST /app/sessions/{id}/status",
-        "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN",
-    ),
+    ("POST /app/sessions/{id}/cancel", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /app/sessions/{id}/check-in", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /app/sessions/{id}/move", "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN"),
+    ("POST /app/sessions/{id}/status", "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN"),
     ("POST /app/settings", "C:F T:F S:F A:I O:I"),
     ("POST /app/trainers/new", "C:F T:F S:F A:I O:I"),
-    (
-        "POST /app/trainers/{id}",
-        "C:FFFF T:FFFF S:FFFF A:IIIN O:IIIN",
-    ),
-    (
-        "POST /app/trainers/{id}/feed",
-        "C:FFFF T:OFFN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /app/trainers/{id}/hours",
-        "C:FFFF T:OFFN S:FFFN A:OOON O:OOON",
-    ),
-    (
-        "POST /app/trainers/{id}/time-off",
-        "C:FFFF T:IFFN S:FFFN A:IIIN O:IIIN",
-    ),
-    (
-        "POST /app/trainers/{id}/time-off/{time_off_id}/delete",
-        "C:FFFF T:OFFN S:FFFN A:OOON O:OOON",
-    ),
+    ("POST /app/trainers/{id}", "C:FFFF T:FFFF S:FFFF A:IIIN O:IIIN"),
+    ("POST /app/trainers/{id}/feed", "C:FFFF T:OFFN S:OOON A:OOON O:OOON"),
+    ("POST /app/trainers/{id}/hours", "C:FFFF T:OFFN S:FFFN A:OOON O:OOON"),
+    ("POST /app/trainers/{id}/time-off", "C:FFFF T:IFFN S:FFFN A:IIIN O:IIIN"),
+    ("POST /app/trainers/{id}/time-off/{time_off_id}/delete", "C:FFFF T:OFFN S:FFFN A:OOON O:OOON"),
     ("POST /app/users", "C:F T:F S:F A:I O:I"),
     ("POST /app/users/{id}", "C:FFFF T:FFFF S:FFFF A:IIIN O:IIIN"),
-    (
-        "POST /app/users/{id}/delete",
-        "C:FFFF T:FFFF S:FFFF A:OFFN O:OOON",
-    ),
-    (
-        "POST /portal/classes/{id}/book",
-        "C:OOON T:AAAA S:AAAA A:AAAA O:AAAA",
-    ),
-    (
-        "POST /portal/classes/{id}/cancel",
-        "C:ONNN T:AAAA S:AAAA A:AAAA O:AAAA",
-    ),
-    (
-        "POST /portal/sessions/{id}/cancel",
-        "C:ONNN T:AAAA S:AAAA A:AAAA O:AAAA",
-    ),
+    ("POST /app/users/{id}/delete", "C:FFFF T:FFFF S:FFFF A:OFFN O:OOON"),
+    ("POST /portal/classes/{id}/book", "C:OOON T:AAAA S:AAAA A:AAAA O:AAAA"),
+    ("POST /portal/classes/{id}/cancel", "C:ONNN T:AAAA S:AAAA A:AAAA O:AAAA"),
+    ("POST /portal/sessions/{id}/cancel", "C:ONNN T:AAAA S:AAAA A:AAAA O:AAAA"),
 ];

@@ -265,6 +265,7 @@ pub fn body(op: &str, r: &Recs, n: u32) -> Option<Value> {
 /// admin, owner) the outcome in each relation of the operation's [`Rels`]: with four, own record,
 /// another client of the organization, another trainer's client, another organization's. Reviewed
 /// against the role model of docs/SECURITY.md; a change to any cell is a change of who may do what.
+#[rustfmt::skip]
 pub const API_MATRIX: &[(&str, &str)] = &[
     ("GET /api/v1/agenda", "C:FFF T:OFF S:OOO A:OOO O:OOO"),
     ("GET /api/v1/api-keys", "C:F T:F S:F A:O O:O"),
@@ -273,82 +274,28 @@ pub const API_MATRIX: &[(&str, &str)] = &[
     ("GET /api/v1/audit-events", "C:F T:F S:F A:O O:O"),
     ("GET /api/v1/classes", "C:O T:O S:O A:O O:O"),
     ("POST /api/v1/classes", "C:FFF T:OFF S:OOI A:OOI O:OOI"),
-    (
-        "GET /api/v1/classes/{id}",
-        "C:OOON T:OOON S:OOON A:OOON O:OOON",
-    ),
-    (
-        "GET /api/v1/classes/{id}/bookings",
-        "C:OOON T:OFFN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/classes/{id}/bookings",
-        "C:OFFF T:FFFF S:OOOI A:OOOI O:OOOI",
-    ),
-    (
-        "DELETE /api/v1/classes/{id}/bookings/{booking_id}",
-        "C:ONNN T:OFFN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/classes/{id}/bookings/{booking_id}/check-in",
-        "C:INNN T:OFFN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/classes/{id}/cancel",
-        "C:FFFN T:OFFN S:OOON A:OOON O:OOON",
-    ),
+    ("GET /api/v1/classes/{id}", "C:OOON T:OOON S:OOON A:OOON O:OOON"),
+    ("GET /api/v1/classes/{id}/bookings", "C:OOON T:OFFN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/classes/{id}/bookings", "C:OFFF T:FFFF S:OOOI A:OOOI O:OOOI"),
+    ("DELETE /api/v1/classes/{id}/bookings/{booking_id}", "C:ONNN T:OFFN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/classes/{id}/bookings/{booking_id}/check-in", "C:INNN T:OFFN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/classes/{id}/cancel", "C:FFFN T:OFFN S:OOON A:OOON O:OOON"),
     ("GET /api/v1/clients", "C:F T:O S:O A:O O:O"),
     ("POST /api/v1/clients", "C:F T:O S:O A:O O:O"),
     ("GET /api/v1/clients/export", "C:F T:F S:O A:O O:O"),
     ("POST /api/v1/clients/import", "C:F T:F S:O A:O O:O"),
-    (
-        "DELETE /api/v1/clients/{id}",
-        "C:FFFF T:FFFF S:FFFF A:OOON O:OOON",
-    ),
-    (
-        "GET /api/v1/clients/{id}",
-        "C:ONNN T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "PATCH /api/v1/clients/{id}",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "GET /api/v1/clients/{id}/attendance",
-        "C:ONNN T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/clients/{id}/calendar-feed",
-        "C:ONNN T:FFFN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/clients/{id}/erase",
-        "C:FFFF T:FFFF S:FFFF A:OOON O:OOON",
-    ),
-    (
-        "GET /api/v1/clients/{id}/export",
-        "C:ONNN T:FFFF S:FFFF A:OOON O:OOON",
-    ),
-    (
-        "GET /api/v1/clients/{id}/notes",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/clients/{id}/notes",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "GET /api/v1/clients/{id}/timeline",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/clients/{id}/trainers",
-        "C:FFFF T:FFFF S:OOON A:OOON O:OOON",
-    ),
-    (
-        "DELETE /api/v1/clients/{id}/trainers/{trainer_id}",
-        "C:FFFF T:FFFF S:ONON A:ONON O:ONON",
-    ),
+    ("DELETE /api/v1/clients/{id}", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
+    ("GET /api/v1/clients/{id}", "C:ONNN T:ONNN S:OOON A:OOON O:OOON"),
+    ("PATCH /api/v1/clients/{id}", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("GET /api/v1/clients/{id}/attendance", "C:ONNN T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/clients/{id}/calendar-feed", "C:ONNN T:FFFN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/clients/{id}/erase", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
+    ("GET /api/v1/clients/{id}/export", "C:ONNN T:FFFF S:FFFF A:OOON O:OOON"),
+    ("GET /api/v1/clients/{id}/notes", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/clients/{id}/notes", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("GET /api/v1/clients/{id}/timeline", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/clients/{id}/trainers", "C:FFFF T:FFFF S:OOON A:OOON O:OOON"),
+    ("DELETE /api/v1/clients/{id}/trainers/{trainer_id}", "C:FFFF T:FFFF S:ONON A:ONON O:ONON"),
     ("GET /api/v1/dashboard", "C:F T:O S:O A:O O:O"),
     ("DELETE /api/v1/imports/{id}", "C:FF T:FF S:ON A:ON O:ON"),
     ("GET /api/v1/locations", "C:O T:O S:O A:O O:O"),
@@ -356,85 +303,34 @@ pub const API_MATRIX: &[(&str, &str)] = &[
     ("DELETE /api/v1/locations/{id}", "C:FF T:FF S:FF A:ON O:ON"),
     ("GET /api/v1/locations/{id}", "C:ON T:ON S:ON A:ON O:ON"),
     ("PATCH /api/v1/locations/{id}", "C:FF T:FF S:FF A:ON O:ON"),
-    (
-        "POST /api/v1/locations/{id}/calendar-feed",
-        "C:FN T:FN S:ON A:ON O:ON",
-    ),
+    ("POST /api/v1/locations/{id}/calendar-feed", "C:FN T:FN S:ON A:ON O:ON"),
     ("GET /api/v1/me", "C:O T:O S:O A:O O:O"),
     ("DELETE /api/v1/me/mfa/totp", "C:I T:I S:I A:I O:I"),
     ("POST /api/v1/me/mfa/totp", "C:O T:O S:O A:O O:O"),
     ("POST /api/v1/me/mfa/totp/confirm", "C:I T:I S:I A:I O:I"),
     ("GET /api/v1/me/sessions", "C:O T:O S:O A:O O:O"),
-    (
-        "DELETE /api/v1/me/sessions/{id}",
-        "C:ONN T:ONN S:ONN A:ONN O:ONN",
-    ),
+    ("DELETE /api/v1/me/sessions/{id}", "C:ONN T:ONN S:ONN A:ONN O:ONN"),
     ("GET /api/v1/organization", "C:O T:O S:O A:O O:O"),
     ("PATCH /api/v1/organization", "C:F T:F S:F A:O O:O"),
-    (
-        "POST /api/v1/session-series",
-        "C:FFFF T:OFFF S:OOOI A:OOOI O:OOOI",
-    ),
-    (
-        "GET /api/v1/session-series/{id}",
-        "C:ONNN T:ONNN S:OOON A:OOON O:OOON",
-    ),
+    ("POST /api/v1/session-series", "C:FFFF T:OFFF S:OOOI A:OOOI O:OOOI"),
+    ("GET /api/v1/session-series/{id}", "C:ONNN T:ONNN S:OOON A:OOON O:OOON"),
     ("GET /api/v1/sessions", "C:O T:O S:O A:O O:O"),
-    (
-        "POST /api/v1/sessions",
-        "C:FFFF T:OFFF S:OOOI A:OOOI O:OOOI",
-    ),
-    (
-        "GET /api/v1/sessions/{id}",
-        "C:ONNN T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "PATCH /api/v1/sessions/{id}",
-        "C:FFFF T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/sessions/{id}/cancel",
-        "C:ONNN T:ONNN S:OOON A:OOON O:OOON",
-    ),
-    (
-        "POST /api/v1/sessions/{id}/check-in",
-        "C:INNN T:ONNN S:OOON A:OOON O:OOON",
-    ),
+    ("POST /api/v1/sessions", "C:FFFF T:OFFF S:OOOI A:OOOI O:OOOI"),
+    ("GET /api/v1/sessions/{id}", "C:ONNN T:ONNN S:OOON A:OOON O:OOON"),
+    ("PATCH /api/v1/sessions/{id}", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/sessions/{id}/cancel", "C:ONNN T:ONNN S:OOON A:OOON O:OOON"),
+    ("POST /api/v1/sessions/{id}/check-in", "C:INNN T:ONNN S:OOON A:OOON O:OOON"),
     ("GET /api/v1/trainers", "C:F T:O S:O A:O O:O"),
     ("POST /api/v1/trainers", "C:F T:F S:F A:O O:O"),
-    (
-        "DELETE /api/v1/trainers/{id}",
-        "C:FFF T:FFF S:FFF A:OON O:OON",
-    ),
+    ("DELETE /api/v1/trainers/{id}", "C:FFF T:FFF S:FFF A:OON O:OON"),
     ("GET /api/v1/trainers/{id}", "C:FFF T:OON S:OON A:OON O:OON"),
-    (
-        "PATCH /api/v1/trainers/{id}",
-        "C:FFF T:FFF S:FFF A:OON O:OON",
-    ),
-    (
-        "POST /api/v1/trainers/{id}/calendar-feed",
-        "C:FFN T:OFN S:OON A:OON O:OON",
-    ),
-    (
-        "GET /api/v1/trainers/{id}/time-off",
-        "C:FFF T:OON S:OON A:OON O:OON",
-    ),
-    (
-        "POST /api/v1/trainers/{id}/time-off",
-        "C:FFN T:OFN S:FFN A:OON O:OON",
-    ),
-    (
-        "DELETE /api/v1/trainers/{id}/time-off/{time_off_id}",
-        "C:FFN T:OFN S:FFN A:OON O:OON",
-    ),
-    (
-        "GET /api/v1/trainers/{id}/working-hours",
-        "C:FFF T:OON S:OON A:OON O:OON",
-    ),
-    (
-        "PUT /api/v1/trainers/{id}/working-hours",
-        "C:FFN T:OFN S:FFN A:OON O:OON",
-    ),
+    ("PATCH /api/v1/trainers/{id}", "C:FFF T:FFF S:FFF A:OON O:OON"),
+    ("POST /api/v1/trainers/{id}/calendar-feed", "C:FFN T:OFN S:OON A:OON O:OON"),
+    ("GET /api/v1/trainers/{id}/time-off", "C:FFF T:OON S:OON A:OON O:OON"),
+    ("POST /api/v1/trainers/{id}/time-off", "C:FFN T:OFN S:FFN A:OON O:OON"),
+    ("DELETE /api/v1/trainers/{id}/time-off/{time_off_id}", "C:FFN T:OFN S:FFN A:OON O:OON"),
+    ("GET /api/v1/trainers/{id}/working-hours", "C:FFF T:OON S:OON A:OON O:OON"),
+    ("PUT /api/v1/trainers/{id}/working-hours", "C:FFN T:OFN S:FFN A:OON O:OON"),
     ("GET /api/v1/users", "C:F T:F S:F A:O O:O"),
     ("POST /api/v1/users", "C:F T:F S:F A:O O:O"),
     ("DELETE /api/v1/users/{id}", "C:FFF T:FFF S:FFF A:CFN O:CON"),
