@@ -2,8 +2,8 @@
 //! no token hash or kept response lingers at rest longer than it must — sessions that can no longer
 //! authenticate anyone (expired or revoked) and `Idempotency-Key` records past `idempotency_ttl`.
 //!
-//! Every instance sweeps; the deletes are idempotent, so several instances on one PostgreSQL only
-//! repeat each other's (cheap, indexed) work.
+//! The sweep is the recurring job [`crate::jobs::HOUSEKEEPING`]: one instance of the deployment runs
+//! it every [`EVERY`]; the deletes are idempotent, so a sweep run again after a crash does no harm.
 
 use std::time::Duration;
 
@@ -30,24 +30,4 @@ pub async fn sweep(db: &Db, idempotency_ttl: Duration) -> AppResult<Swept> {
         sessions: auth_service::purge_dead_sessions(db).await?,
         idempotency_keys: idempotency::purge_expired(db.conn(), idempotency_ttl).await?,
     })
-}
-
-/// Runs until dropped: one [`sweep`] every [`EVERY`]; a failed sweep is logged and tried again at
-/// the next.
-pub async fn run(db: Db, idempotency_ttl: Duration) {
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match sweep(&db, idempotency_ttl).await {
-            Ok(swept) => tracing::debug!(
-                sessions = swept.sessions,
-                idempotency_keys = swept.idempotency_keys,
-                "housekeeping: deleted what has outlived its use"
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, "housekeeping failed; trying again at the next sweep")
-            }
-        }
-    }
 }

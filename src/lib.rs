@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod housekeeping;
 pub mod http;
+pub mod jobs;
 pub mod limits;
 pub mod organizations;
 pub mod portal;

@@ -19,6 +19,7 @@ use crate::organizations::OrgId;
 use crate::organizations::service::{Signup, create_with_owner};
 use crate::users::model::{EmailAddress, UserChanges};
 
+mod jobs;
 mod keys;
 
 pub use keys::KeysCommand;
@@ -55,6 +56,9 @@ pub enum Command {
     /// The data keys that seal the sensitive fields at rest.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The background jobs: list them, retry or cancel one.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
 }
 
 /// `serve` options.
@@ -163,6 +167,7 @@ pub async fn run() -> ExitCode {
         Command::Seed(args) => seed(config, args).await,
         Command::Audit(cmd) => audit_command(config, cmd).await,
         Command::Keys(cmd) => keys::run(config, cmd).await,
+        Command::Jobs(cmd) => jobs::run(config, cmd).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -222,11 +227,18 @@ pub async fn serve_until(
     let _metrics_upkeep = AbortOnDrop(tokio::spawn(crate::telemetry::run_upkeep(
         state.metrics.clone(),
     )));
-    // Deletes dead sessions and expired idempotency records every few minutes.
-    let _housekeeping = AbortOnDrop(tokio::spawn(crate::housekeeping::run(
-        state.db.clone(),
-        state.config.idempotency_ttl,
-    )));
+    // Runs the background jobs (among them the housekeeping sweep, once across the deployment).
+    let _jobs = (state.config.jobs_concurrency > 0).then(|| {
+        let handlers = crate::jobs::handlers(state.db.clone(), state.config.idempotency_ttl);
+        let config = crate::jobs::RunnerConfig {
+            concurrency: state.config.jobs_concurrency,
+            lease: state.config.jobs_lease,
+            ..crate::jobs::RunnerConfig::default()
+        };
+        AbortOnDrop(tokio::spawn(
+            crate::jobs::Runner::new(state.db.clone(), handlers, config).run(),
+        ))
+    });
     let header_read_timeout = state.config.header_read_timeout;
     let app = build_router(state);
     crate::http::server::serve(listener, app, header_read_timeout, signal, grace).await;

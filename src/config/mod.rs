@@ -101,6 +101,12 @@ pub struct Config {
     /// How long a stored `Idempotency-Key` result is replayed.
     #[serde(with = "humantime_serde")]
     pub idempotency_ttl: Duration,
+    /// Background jobs this instance runs at once; 0 runs none here (another instance does).
+    pub jobs_concurrency: usize,
+    /// How long a runner's claim on a job lasts unless renewed (every third of it while the job
+    /// runs): after a crash, how long until another instance takes the job over.
+    #[serde(with = "humantime_serde")]
+    pub jobs_lease: Duration,
     /// The address users reach this server at (`https://crm.example.com`), for links such as calendar
     /// feed URLs. When unset, links are built from the request's Host header.
     #[serde(default)]
@@ -161,6 +167,8 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(20),
             metrics_token: None,
             idempotency_ttl: Duration::from_secs(24 * 3600),
+            jobs_concurrency: 4,
+            jobs_lease: Duration::from_secs(60),
             public_url: None,
             trusted_proxies: String::new(),
             cors_allowed_origins: String::new(),

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::auth::pages::router())
         .merge(crate::auth::account_pages::router())
         .merge(crate::audit::pages::router())
+        .merge(crate::jobs::pages::router())
         .merge(crate::organizations::pages::router())
         .layer(from_fn_with_state(state, session::web_context))
         .layer(SetResponseHeaderLayer::if_not_present(

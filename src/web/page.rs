@@ -125,6 +125,7 @@ impl Shell {
                 ("/app/users", "Users"),
                 ("/app/api-keys", "API keys"),
                 ("/app/audit", "Audit log"),
+                ("/app/jobs", "Jobs"),
                 ("/app/settings", "Settings"),
             ],
             Role::Staff => &[

@@ -17,6 +17,7 @@ mod client_data;
 mod clients;
 mod conventions;
 mod dashboard;
+mod jobs;
 mod limits;
 mod mfa;
 mod operations;

@@ -291,6 +291,8 @@ on_both_databases! {
 }
 
 on_both_databases! {
+    // The sweep is called here, not by the job runner.
+    config = |c| c.jobs_concurrency = 0;
     async fn housekeeping_deletes_dead_sessions_and_expired_idempotency_records(app) {
         let owner = app.signup("Studio").await;
         let logged_out = app.login(&owner.email, crate::helpers::PASSWORD).await;

@@ -14,6 +14,7 @@ pub mod clients;
 pub mod idempotency_keys;
 pub mod import_items;
 pub mod imports;
+pub mod jobs;
 pub mod locations;
 pub mod mfa_recovery_codes;
 pub mod organizations;

@@ -17,6 +17,7 @@ mod m20261125_000020_client_list_indexes;
 mod m20261125_000021_client_sessions_index;
 mod m20261207_000030_account_security;
 mod m20261207_000031_data_keys;
+mod m20261207_000032_jobs;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000021_client_sessions_index::Migration),
             Box::new(m20261207_000030_account_security::Migration),
             Box::new(m20261207_000031_data_keys::Migration),
+            Box::new(m20261207_000032_jobs::Migration),
         ]
     }
 }

@@ -225,6 +225,8 @@ fn params_of(path: &str) -> &'static [(&'static str, Kind)] {
         &[("id", User)]
     } else if path.starts_with("/app/api-keys/{id}") {
         &[("id", ApiKey)]
+    } else if path.starts_with("/app/jobs/{id}") {
+        &[("id", Job)]
     } else if path.starts_with("/account/sessions/{id}") {
         &[("id", LoginSession)]
     } else {
@@ -250,6 +252,7 @@ pub const PAGE_MATRIX: &[(&str, &str)] = &[
     ("GET /app/clients/new", "C:F T:O S:O A:O O:O"),
     ("GET /app/clients/{id}", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
     ("GET /app/clients/{id}/export.json", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
+    ("GET /app/jobs", "C:F T:F S:F A:O O:O"),
     ("GET /app/locations", "C:F T:F S:F A:O O:O"),
     ("GET /app/locations/{id}", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
     ("GET /app/my-day", "C:F T:O S:O A:O O:O"),
@@ -289,6 +292,8 @@ pub const PAGE_MATRIX: &[(&str, &str)] = &[
     ("POST /app/clients/{id}/status", "C:FFFF T:ONNN S:OOON A:OOON O:OOON"),
     ("POST /app/clients/{id}/trainers", "C:FFFF T:INNN S:IIIN A:IIIN O:IIIN"),
     ("POST /app/clients/{id}/trainers/{trainer_id}/remove", "C:FFFF T:FFFF S:ONON A:ONON O:ONON"),
+    ("POST /app/jobs/{id}/cancel", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
+    ("POST /app/jobs/{id}/retry", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),
     ("POST /app/locations", "C:F T:F S:F A:I O:I"),
     ("POST /app/locations/{id}", "C:FFFF T:FFFF S:FFFF A:IIIN O:IIIN"),
     ("POST /app/locations/{id}/delete", "C:FFFF T:FFFF S:FFFF A:OOON O:OOON"),

@@ -56,6 +56,8 @@ pub enum Kind {
     Import,
     User,
     LoginSession,
+    /// A background job of the organization (`/app/jobs`).
+    Job,
 }
 
 /// The records of one relation, by kind.
@@ -376,6 +378,21 @@ impl World {
                 Rel::OtherOrg => self.b.user_id.clone(),
             };
             r.insert(User, user);
+        }
+        if needs(Job) {
+            let org = if rel == Rel::OtherOrg {
+                &self.b.org_id
+            } else {
+                &self.account(Role::Owner).org_id
+            };
+            let mut job = fitnesscrm::jobs::NewJob::now("matrix.report", json!({}));
+            job.organization_id = Some(org.parse().expect("org id"));
+            job.run_at = chrono::Utc::now() + chrono::Duration::days(1);
+            let id = fitnesscrm::jobs::service::enqueue(app.db.conn(), job)
+                .await
+                .expect("enqueue")
+                .expect("queued");
+            r.insert(Job, id.to_string());
         }
         if needs(LoginSession) {
             // A second session of the caller (own), of another account (same organization), of B's owner.
