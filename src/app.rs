@@ -135,6 +135,12 @@ fn cors(
 
 /// Builds the complete router with every layer.
 pub fn build_router(state: AppState) -> Router {
+    build_router_with(state, Router::new())
+}
+
+/// [`build_router`] with `extra` routes merged in beside the pages, under every outer layer: for a
+/// test harness that needs an endpoint the product must not have (`examples/sqlmap_target.rs`).
+pub fn build_router_with(state: AppState, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
     let (api, _) = api();
     let api = api
@@ -161,6 +167,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(ops)
         .merge(docs)
         .merge(crate::web::router(state.clone()))
+        .merge(extra)
         .fallback(crate::web::not_found)
         // Outside the API's and the pages' authentication, which name the caller's organization.
         .layer(from_fn_with_state(

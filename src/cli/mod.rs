@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use axum::Router;
 use clap::{Args, Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 
-use crate::app::{AppState, build_router};
+use crate::app::{AppState, build_router_with};
 use crate::audit::{self, AuditContext, Event};
 use crate::config::Config;
 use crate::db::Db;
@@ -180,6 +181,11 @@ pub async fn run() -> ExitCode {
 
 /// Migrates when configured, then serves until SIGTERM or Ctrl-C.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    serve_with(config, Router::new()).await
+}
+
+/// [`serve`] with `extra` routes merged into the product's router ([`build_router_with`]).
+pub async fn serve_with(config: Config, extra: Router<AppState>) -> anyhow::Result<()> {
     raise_nofile_limit();
     if config.is_sqlite() || config.migrate_on_start {
         Db::migrate(config.database_url.expose_secret()).await?;
@@ -191,7 +197,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let grace = config.shutdown_grace;
     let state = AppState::new(db.clone(), config).await?;
     tracing::info!(address = %listener.local_addr()?, "FitnessCRM is serving");
-    serve_until(listener, state, shutdown_signal(), grace).await?;
+    serve_until_with(listener, state, extra, shutdown_signal(), grace).await?;
     db.close().await.ok();
     tracing::info!("stopped");
     Ok(())
@@ -213,6 +219,16 @@ fn raise_nofile_limit() {
 pub async fn serve_until(
     listener: TcpListener,
     state: AppState,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    serve_until_with(listener, state, Router::new(), signal, grace).await
+}
+
+async fn serve_until_with(
+    listener: TcpListener,
+    state: AppState,
+    extra: Router<AppState>,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> anyhow::Result<()> {
@@ -240,7 +256,7 @@ pub async fn serve_until(
         ))
     });
     let header_read_timeout = state.config.header_read_timeout;
-    let app = build_router(state);
+    let app = build_router_with(state, extra);
     crate::http::server::serve(listener, app, header_read_timeout, signal, grace).await;
     Ok(())
 }
