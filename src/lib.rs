@@ -17,6 +17,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod jobs;
 pub mod limits;
+pub mod mail;
 pub mod organizations;
 pub mod portal;
 pub mod scheduling;

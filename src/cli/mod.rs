@@ -244,17 +244,18 @@ async fn serve_until_with(
         state.metrics.clone(),
     )));
     // Runs the background jobs (among them the housekeeping sweep, once across the deployment).
-    let _jobs = (state.config.jobs_concurrency > 0).then(|| {
-        let handlers = crate::jobs::handlers(state.db.clone(), state.config.idempotency_ttl);
+    let _jobs = if state.config.jobs_concurrency > 0 {
+        let handlers = crate::jobs::handlers(state.db.clone(), &state.config)?;
         let config = crate::jobs::RunnerConfig {
             concurrency: state.config.jobs_concurrency,
             lease: state.config.jobs_lease,
             ..crate::jobs::RunnerConfig::default()
         };
-        AbortOnDrop(tokio::spawn(
-            crate::jobs::Runner::new(state.db.clone(), handlers, config).run(),
-        ))
-    });
+        let runner = crate::jobs::Runner::new(state.db.clone(), handlers, config);
+        Some(AbortOnDrop(tokio::spawn(runner.run())))
+    } else {
+        None
+    };
     let header_read_timeout = state.config.header_read_timeout;
     let app = build_router_with(state, extra);
     crate::http::server::serve(listener, app, header_read_timeout, signal, grace).await;

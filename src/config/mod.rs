@@ -63,6 +63,13 @@ pub struct Config {
     /// kept in `data/fitnesscrm.key`, created on first start.
     #[serde(serialize_with = "serialize_opt_secret", default)]
     pub data_keys: Option<SecretString>,
+    /// The mail server: `smtp://host:port` (plain; STARTTLS when offered), `smtp+starttls://` (STARTTLS
+    /// required), `smtps://` (TLS from the start), with `user:password@` when it wants a login. Unset:
+    /// mail waits in the outbox, shown to owners and admins on the jobs page, until one is set.
+    #[serde(serialize_with = "serialize_opt_secret", default)]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every message, `Name <address>` or an address.
+    pub mail_from: String,
     /// `auto`, `pretty` or `json`.
     pub log_format: LogFormat,
     /// A tracing filter directive such as `info` or `fitnesscrm=debug,info`.
@@ -154,6 +161,8 @@ impl Default for Config {
             migrate_on_start: true,
             redis_url: None,
             data_keys: None,
+            smtp_url: None,
+            mail_from: "FitnessCRM <no-reply@localhost>".into(),
             log_format: LogFormat::Auto,
             log_level: "info".to_owned(),
             signup_enabled: true,
@@ -190,11 +199,12 @@ impl Default for Config {
 pub struct ConfigError(pub String);
 
 /// Settings that hold secrets and may therefore also be read from `<VAR>_FILE`.
-const SECRET_SETTINGS: [(&str, &str); 4] = [
+const SECRET_SETTINGS: [(&str, &str); 5] = [
     ("database_url", "DATABASE_URL"),
     ("redis_url", "REDIS_URL"),
     ("data_keys", "FITNESSCRM_DATA_KEYS"),
     ("metrics_token", "FITNESSCRM_METRICS_TOKEN"),
+    ("smtp_url", "FITNESSCRM_SMTP_URL"),
 ];
 
 impl Config {
@@ -273,6 +283,18 @@ impl Config {
                     "redis_url (REDIS_URL): must start with redis://, rediss:// or unix:".into(),
                 ));
             }
+        }
+        if let Some(url) = &self.smtp_url
+            && let Err(e) = crate::mail::transport::Smtp::new(url.expose_secret(), &self.mail_from)
+        {
+            return Err(ConfigError(format!(
+                "smtp_url (FITNESSCRM_SMTP_URL) or mail_from: {e}"
+            )));
+        }
+        if let Err(e) = self.mail_from.parse::<lettre::message::Mailbox>() {
+            return Err(ConfigError(format!(
+                "mail_from (FITNESSCRM_MAIL_FROM): {e}"
+            )));
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))

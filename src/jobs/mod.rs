@@ -17,15 +17,37 @@ use std::time::Duration;
 
 pub use model::{Job, JobCounts, JobStatus, NewJob};
 pub use runner::{Handlers, Runner, RunnerConfig};
+use secrecy::ExposeSecret;
 
+use crate::config::Config;
 use crate::db::Db;
+use crate::mail::service as mail;
+use crate::mail::transport::Smtp;
 
 /// The housekeeping sweep ([`crate::housekeeping`]), every ten minutes across the deployment.
 pub const HOUSEKEEPING: &str = "housekeeping";
 
 /// The product's handlers.
-pub fn handlers(db: Db, idempotency_ttl: Duration) -> Handlers {
-    Handlers::default()
+pub fn handlers(db: Db, config: &Config) -> anyhow::Result<Handlers> {
+    let idempotency_ttl = config.idempotency_ttl;
+    let smtp = match &config.smtp_url {
+        Some(url) => {
+            Some(Smtp::new(url.expose_secret(), &config.mail_from).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    let (send_db, send_smtp) = (db.clone(), smtp.clone());
+    let (release_db, release_smtp) = (db.clone(), smtp);
+    Ok(Handlers::default()
+        .on(mail::SEND, move |job| {
+            let (db, smtp) = (send_db.clone(), send_smtp.clone());
+            async move { mail::send(&db, smtp.as_ref(), &job).await }
+        })
+        .on(mail::RELEASE, move |_job| {
+            let (db, smtp) = (release_db.clone(), release_smtp.clone());
+            async move { mail::release(&db, smtp.as_ref()).await }
+        })
+        .every(mail::RELEASE, Duration::from_secs(60))
         .on(HOUSEKEEPING, move |_job| {
             let db = db.clone();
             async move {
@@ -38,5 +60,5 @@ pub fn handlers(db: Db, idempotency_ttl: Duration) -> Handlers {
                 Ok(())
             }
         })
-        .every(HOUSEKEEPING, crate::housekeeping::EVERY)
+        .every(HOUSEKEEPING, crate::housekeeping::EVERY))
 }

@@ -36,6 +36,8 @@ struct JobsPage {
     jobs: Vec<Job>,
     counts: JobCounts,
     status: String,
+    messages: Vec<crate::mail::OutboxMessage>,
+    mail_configured: bool,
 }
 
 async fn list_jobs(
@@ -47,10 +49,13 @@ async fn list_jobs(
     let status = JobStatus::parse(&f.status);
     let (jobs, counts) =
         service::overview(state.db.conn(), Some(&viewer.actor()), status, 100).await?;
+    let messages = crate::mail::service::outbox(state.db.conn(), &viewer.actor(), 50).await?;
     render(&JobsPage {
         shell: viewer.shell,
         jobs,
         counts,
+        messages,
+        mail_configured: state.config.smtp_url.is_some(),
         status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
     })
 }

@@ -19,6 +19,7 @@ mod conventions;
 mod dashboard;
 mod jobs;
 mod limits;
+mod mail;
 mod mfa;
 mod operations;
 mod resilience;

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod locations;
 pub mod mfa_recovery_codes;
 pub mod organizations;
+pub mod outbox;
 pub mod session_series;
 pub mod sessions;
 pub mod trainer_hours;

@@ -18,6 +18,7 @@ mod m20261125_000021_client_sessions_index;
 mod m20261207_000030_account_security;
 mod m20261207_000031_data_keys;
 mod m20261207_000032_jobs;
+mod m20261207_000033_outbox;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_account_security::Migration),
             Box::new(m20261207_000031_data_keys::Migration),
             Box::new(m20261207_000032_jobs::Migration),
+            Box::new(m20261207_000033_outbox::Migration),
         ]
     }
 }

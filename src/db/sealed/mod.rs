@@ -111,8 +111,21 @@ pub const IDEMPOTENCY_RESPONSE_BODY: SealedColumn = SealedColumn {
     column: "response_body",
 };
 
+/// A message waiting in the outbox (a reset or invitation link).
+pub const OUTBOX_BODY_TEXT: SealedColumn = SealedColumn {
+    table: "outbox",
+    key: &["id"],
+    column: "body_text",
+};
+/// Its HTML part.
+pub const OUTBOX_BODY_HTML: SealedColumn = SealedColumn {
+    table: "outbox",
+    key: &["id"],
+    column: "body_html",
+};
+
 /// Every sealed column.
-pub const SEALED: [SealedColumn; 8] = [
+pub const SEALED: [SealedColumn; 10] = [
     CLIENTS_MEDICAL_NOTES,
     CLIENTS_EMERGENCY_NAME,
     CLIENTS_EMERGENCY_PHONE,
@@ -121,6 +134,8 @@ pub const SEALED: [SealedColumn; 8] = [
     USERS_TOTP_PENDING_SECRET,
     IMPORT_ITEMS_PREVIOUS,
     IDEMPOTENCY_RESPONSE_BODY,
+    OUTBOX_BODY_TEXT,
+    OUTBOX_BODY_HTML,
 ];
 
 /// A value that could not be sealed (longer than XChaCha20-Poly1305 can seal: 256 GiB).
