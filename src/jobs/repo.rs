@@ -219,6 +219,13 @@ fn of(org: Option<Uuid>) -> Condition {
     }
 }
 
+/// Job `id` of `org`, when it is queued or dead (what may be retried or cancelled).
+fn waiting(org: Option<Uuid>, id: Uuid) -> Condition {
+    of(org)
+        .add(jobs::Column::Id.eq(id))
+        .add(jobs::Column::Status.is_in([JobStatus::Dead.as_str(), JobStatus::Queued.as_str()]))
+}
+
 /// Queues a dead or queued job to run now, with its attempts counted from zero again.
 pub async fn retry(
     db: &impl ConnectionTrait,
@@ -238,9 +245,7 @@ pub async fn retry(
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(jobs::Column::UpdatedAt, Expr::value(at))
-        .filter(jobs::Column::Id.eq(id))
-        .filter(of(org))
-        .filter(jobs::Column::Status.is_in([JobStatus::Dead.as_str(), JobStatus::Queued.as_str()]))
+        .filter(waiting(org, id))
         .exec(db)
         .await?;
     Ok(done.rows_affected == 1)
@@ -261,9 +266,7 @@ pub async fn cancel(
         .col_expr(jobs::Column::UniqueKey, Expr::value(Option::<String>::None))
         .col_expr(jobs::Column::FinishedAt, Expr::value(at))
         .col_expr(jobs::Column::UpdatedAt, Expr::value(at))
-        .filter(jobs::Column::Id.eq(id))
-        .filter(of(org))
-        .filter(jobs::Column::Status.is_in([JobStatus::Dead.as_str(), JobStatus::Queued.as_str()]))
+        .filter(waiting(org, id))
         .exec(db)
         .await?;
     Ok(done.rows_affected == 1)
