@@ -22,12 +22,21 @@ pub struct Swept {
     pub sessions: u64,
     /// Idempotency records past their time to live.
     pub idempotency_keys: u64,
+    /// Password-reset links past their hour.
+    pub password_resets: u64,
+    /// Jobs finished (succeeded or cancelled) more than [`KEEP_FINISHED_JOBS`] ago.
+    pub jobs: u64,
 }
+
+/// How long finished jobs stay listed.
+pub const KEEP_FINISHED_JOBS: Duration = Duration::from_secs(7 * 86_400);
 
 /// One sweep.
 pub async fn sweep(db: &Db, idempotency_ttl: Duration) -> AppResult<Swept> {
     Ok(Swept {
         sessions: auth_service::purge_dead_sessions(db).await?,
         idempotency_keys: idempotency::purge_expired(db.conn(), idempotency_ttl).await?,
+        password_resets: crate::auth::reset::purge_expired(db).await?,
+        jobs: crate::jobs::service::purge_finished(db, KEEP_FINISHED_JOBS).await?,
     })
 }

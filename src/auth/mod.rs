@@ -12,6 +12,7 @@ pub mod pages;
 pub mod password;
 pub mod principal;
 pub mod repo;
+pub mod reset;
 pub mod roles;
 pub mod routes;
 pub mod service;

@@ -30,6 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(signup))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(super::reset::routes::request_reset))
+        .routes(routes!(super::reset::routes::confirm_reset))
 }
 
 /// The `/me` routes: the caller, their password and their sessions.

@@ -285,7 +285,7 @@ impl Config {
             }
         }
         if let Some(url) = &self.smtp_url
-            && let Err(e) = crate::mail::transport::Smtp::new(url.expose_secret(), &self.mail_from)
+            && let Err(e) = crate::mail::transport::check(url.expose_secret(), &self.mail_from)
         {
             return Err(ConfigError(format!(
                 "smtp_url (FITNESSCRM_SMTP_URL) or mail_from: {e}"

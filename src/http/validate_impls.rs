@@ -58,6 +58,8 @@ impl Validate for auth::api_keys::CreateApiKey {}
 impl Validate for auth::routes::SignupRequest {}
 impl Validate for auth::routes::LoginRequest {}
 impl Validate for auth::routes::PasswordChange {}
+impl Validate for auth::reset::routes::PasswordResetRequest {}
+impl Validate for auth::reset::routes::PasswordResetConfirm {}
 impl Validate for auth::mfa::routes::ConfirmTotp {}
 impl Validate for auth::mfa::routes::DisableTotp {}
 impl Validate for organizations::model::UpdateOrganization {}

@@ -36,9 +36,18 @@ pub fn handlers(db: Db, config: &Config) -> anyhow::Result<Handlers> {
         }
         None => None,
     };
+    let base_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => format!("http://{}", config.listen),
+    };
+    let reset_db = db.clone();
     let (send_db, send_smtp) = (db.clone(), smtp.clone());
     let (release_db, release_smtp) = (db.clone(), smtp);
     Ok(Handlers::default()
+        .on(crate::auth::reset::SEND_LINK, move |job| {
+            let (db, base_url) = (reset_db.clone(), base_url.clone());
+            async move { crate::auth::reset::send_link(&db, &base_url, &job).await }
+        })
         .on(mail::SEND, move |job| {
             let (db, smtp) = (send_db.clone(), send_smtp.clone());
             async move { mail::send(&db, smtp.as_ref(), &job).await }
@@ -55,6 +64,8 @@ pub fn handlers(db: Db, config: &Config) -> anyhow::Result<Handlers> {
                 tracing::debug!(
                     sessions = swept.sessions,
                     idempotency_keys = swept.idempotency_keys,
+                    password_resets = swept.password_resets,
+                    jobs = swept.jobs,
                     "housekeeping: deleted what has outlived its use"
                 );
                 Ok(())

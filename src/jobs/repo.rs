@@ -211,6 +211,20 @@ pub async fn requeue(
     Ok(done.rows_affected == 1)
 }
 
+/// Deletes jobs that finished (succeeded or cancelled) before `before` (housekeeping); dead ones stay
+/// until someone retries or cancels them.
+pub async fn purge_finished(db: &impl ConnectionTrait, before: DateTime<Utc>) -> AppResult<u64> {
+    let done = jobs::Entity::delete_many()
+        .filter(
+            jobs::Column::Status
+                .is_in([JobStatus::Succeeded.as_str(), JobStatus::Cancelled.as_str()]),
+        )
+        .filter(jobs::Column::FinishedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
+
 /// The condition of the jobs `org` sees: its own; `None` (the shell) sees every job.
 fn of(org: Option<Uuid>) -> Condition {
     match org {

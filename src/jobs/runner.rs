@@ -83,8 +83,10 @@ pub struct Runner {
     wake: Arc<Notify>,
 }
 
+/// `d` as a chrono duration, at most a century (so that adding it to a time cannot overflow).
 fn chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+    let century = chrono::Duration::days(36_500);
+    chrono::Duration::from_std(d).map_or(century, |d| d.min(century))
 }
 
 /// The recurring job's key: one queued or running at a time.

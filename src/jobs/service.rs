@@ -16,6 +16,15 @@ pub async fn enqueue(db: &impl ConnectionTrait, job: NewJob) -> AppResult<Option
     repo::insert(db, job, now()).await
 }
 
+/// Deletes jobs that finished longer than `keep` ago (housekeeping).
+pub async fn purge_finished(db: &crate::db::Db, keep: std::time::Duration) -> AppResult<u64> {
+    let before = chrono::Duration::from_std(keep)
+        .ok()
+        .and_then(|keep| now().checked_sub_signed(keep))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    repo::purge_finished(db.conn(), before).await
+}
+
 /// Whose jobs the caller sees: an owner's or admin's organization's; the shell's (no caller) all.
 fn scope(actor: Option<&Actor>) -> AppResult<Option<Uuid>> {
     match actor {

@@ -42,9 +42,12 @@ impl Class {
 }
 
 /// Paths whose `POST` (or other change) is in the `auth` class.
-const AUTH_PATHS: [&str; 8] = [
+const AUTH_PATHS: [&str; 11] = [
     "/api/v1/auth/login",
     "/api/v1/auth/signup",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
+    "/forgot",
     "/api/v1/me/password",
     "/api/v1/me/mfa/totp",
     "/api/v1/me/mfa/totp/confirm",
@@ -72,6 +75,7 @@ pub fn classify(method: &Method, path: &str) -> Option<Class> {
     if portal_signup
         || AUTH_PATHS.contains(&path)
         || path.starts_with("/account/password")
+        || path.starts_with("/reset/")
         || path.starts_with("/account/mfa")
     {
         Some(Class::Auth)
@@ -201,6 +205,12 @@ mod tests {
             Some(Class::Auth)
         );
         assert_eq!(classify(&Method::POST, "/login"), Some(Class::Auth));
+        assert_eq!(classify(&Method::POST, "/forgot"), Some(Class::Auth));
+        assert_eq!(classify(&Method::POST, "/reset/abc"), Some(Class::Auth));
+        assert_eq!(
+            classify(&Method::POST, "/api/v1/auth/password-reset"),
+            Some(Class::Auth)
+        );
         assert_eq!(
             classify(&Method::POST, "/book/studio-1/signup"),
             Some(Class::Auth)

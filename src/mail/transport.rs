@@ -41,6 +41,16 @@ fn lettre_url(url: &str) -> Result<String, String> {
     }
 }
 
+/// Whether `url` and `from` make a mail server and a sender (for checking the configuration, where
+/// no runtime may run yet); the error names what is wrong, never the password.
+pub fn check(url: &str, from: &str) -> Result<(), String> {
+    from.parse::<Mailbox>()
+        .map_err(|e| format!("mail_from: {e}"))?;
+    AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url(url)?)
+        .map(|_| ())
+        .map_err(|_| "not a mail server address lettre understands".to_owned())
+}
+
 impl Smtp {
     /// The server at `url`, sending as `from`; an error names what is wrong (never the password).
     pub fn new(url: &str, from: &str) -> Result<Self, String> {
@@ -103,7 +113,8 @@ mod tests {
             "smtps://u:p@mail:465"
         );
         assert!(lettre_url("http://mail").is_err());
-        assert!(Smtp::new("smtp://localhost:2525", "FitnessCRM <no-reply@example.com>").is_ok());
-        assert!(Smtp::new("smtp://localhost:2525", "not an address").is_err());
+        assert!(check("smtp://localhost:2525", "FitnessCRM <no-reply@example.com>").is_ok());
+        assert!(check("smtp://localhost:2525", "not an address").is_err());
+        assert!(check("ftp://localhost", "a@example.com").is_err());
     }
 }

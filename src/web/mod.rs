@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(crate::users::pages::router())
         .merge(crate::auth::pages::router())
         .merge(crate::auth::account_pages::router())
+        .merge(crate::auth::reset::pages::router())
         .merge(crate::audit::pages::router())
         .merge(crate::jobs::pages::router())
         .merge(crate::organizations::pages::router())

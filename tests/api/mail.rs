@@ -16,7 +16,7 @@ use crate::helpers::{TestApp, test_config};
 use crate::on_both_databases;
 
 /// An SMTP server on a free loopback port, keeping each message it accepts as a file.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
@@ -24,7 +24,7 @@ struct SmtpServer {
 
 impl SmtpServer {
     #[allow(clippy::zombie_processes)] // killed and waited for on drop, or here on failure
-    fn start() -> SmtpServer {
+    pub(crate) fn start() -> SmtpServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -58,12 +58,12 @@ impl SmtpServer {
         panic!("aiosmtpd did not start: is it installed (pip install aiosmtpd)?");
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// The messages received so far.
-    fn received(&self) -> Vec<String> {
+    pub(crate) fn received(&self) -> Vec<String> {
         let new: PathBuf = self.dir.path().join("mail").join("new");
         let Ok(entries) = std::fs::read_dir(&new) else {
             return Vec::new();
@@ -74,7 +74,7 @@ impl SmtpServer {
     }
 
     /// Waits (up to 20 s) until `n` messages have arrived.
-    async fn wait_for(&self, n: usize) -> Vec<String> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<String> {
         for _ in 0..400 {
             let got = self.received();
             if got.len() >= n {

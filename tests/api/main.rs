@@ -22,6 +22,7 @@ mod limits;
 mod mail;
 mod mfa;
 mod operations;
+mod reset;
 mod resilience;
 mod scheduling;
 mod sealed;

@@ -19,6 +19,7 @@ pub mod locations;
 pub mod mfa_recovery_codes;
 pub mod organizations;
 pub mod outbox;
+pub mod password_resets;
 pub mod session_series;
 pub mod sessions;
 pub mod trainer_hours;

@@ -19,6 +19,7 @@ mod m20261207_000030_account_security;
 mod m20261207_000031_data_keys;
 mod m20261207_000032_jobs;
 mod m20261207_000033_outbox;
+mod m20261207_000034_password_resets;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000031_data_keys::Migration),
             Box::new(m20261207_000032_jobs::Migration),
             Box::new(m20261207_000033_outbox::Migration),
+            Box::new(m20261207_000034_password_resets::Migration),
         ]
     }
 }

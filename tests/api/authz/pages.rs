@@ -95,6 +95,19 @@ pub const EXEMPT: &[(&str, &str)] = &[
         "POST /account/sessions/end-all",
         "ends the caller's session; tests/api/web/admin.rs",
     ),
+    ("GET /forgot", "public; tests/api/reset.rs"),
+    (
+        "POST /forgot",
+        "public: the same answer for every email; tests/api/reset.rs",
+    ),
+    (
+        "GET /reset/{token}",
+        "public, addressed by a mailed single-use token; tests/api/reset.rs",
+    ),
+    (
+        "POST /reset/{token}",
+        "public, addressed by a mailed single-use token; tests/api/reset.rs",
+    ),
 ];
 
 /// What a page response came to: 2xx or a redirect elsewhere than the login page is `Ok`.
