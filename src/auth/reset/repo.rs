@@ -54,22 +54,16 @@ pub async fn take(
     token_hash: &str,
     at: DateTime<Utc>,
 ) -> AppResult<Option<(Uuid, Uuid)>> {
-    let Some(reset) = password_resets::Entity::find()
-        .filter(password_resets::Column::TokenHash.eq(token_hash))
-        .filter(password_resets::Column::UsedAt.is_null())
-        .filter(password_resets::Column::ExpiresAt.gt(at))
-        .one(db)
-        .await?
-    else {
+    let Some(account) = peek(db, token_hash, at).await? else {
         return Ok(None);
     };
     let used = password_resets::Entity::update_many()
         .col_expr(password_resets::Column::UsedAt, Expr::value(at))
-        .filter(password_resets::Column::Id.eq(reset.id))
+        .filter(password_resets::Column::TokenHash.eq(token_hash))
         .filter(password_resets::Column::UsedAt.is_null())
         .exec(db)
         .await?;
-    Ok((used.rows_affected == 1).then_some((reset.organization_id, reset.user_id)))
+    Ok((used.rows_affected == 1).then_some(account))
 }
 
 /// Ends every unused reset of an account (its password was just set).
